@@ -1,0 +1,1 @@
+"""Sub-commands of the ``newswire`` CLI, one module each."""

@@ -1,0 +1,51 @@
+"""Where newswire finds Elasticsearch and its config: read once at the edge, passed down."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The repository root when running from a checkout (config/, seeds/ and docker-compose.yml live there).
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SOURCES = PROJECT_ROOT / "config" / "sources.yaml"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Settings:
+    """Connection settings for Elasticsearch and the paths the pipeline uses."""
+
+    es_url: str = "http://127.0.0.1:9200"
+    es_username: str | None = None
+    es_password: str | None = None
+    es_api_key: str | None = None
+    es_ca_certs: str | None = None
+    index_prefix: str = "newswire"
+    sources_path: Path = DEFAULT_SOURCES
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        """Settings from ``ELASTICSEARCH_URL`` and friends (outside Airflow)."""
+        env = os.environ if environ is None else environ
+        return cls(
+            es_url=env.get("ELASTICSEARCH_URL", cls.es_url),
+            es_username=env.get("ELASTICSEARCH_USERNAME") or None,
+            es_password=env.get("ELASTICSEARCH_PASSWORD") or None,
+            es_api_key=env.get("ELASTICSEARCH_API_KEY") or None,
+            es_ca_certs=env.get("ELASTICSEARCH_CA_CERTS") or None,
+            index_prefix=env.get("NEWSWIRE_INDEX_PREFIX", cls.index_prefix),
+            sources_path=Path(env.get("NEWSWIRE_SOURCES", str(DEFAULT_SOURCES))),
+        )
+
+    def es_client(self):
+        """A new Elasticsearch client for these settings; the caller closes it."""
+        from elasticsearch import Elasticsearch
+
+        kwargs: dict = {"request_timeout": 30}
+        if self.es_api_key:
+            kwargs["api_key"] = self.es_api_key
+        elif self.es_username:
+            kwargs["basic_auth"] = (self.es_username, self.es_password or "")
+        if self.es_ca_certs:
+            kwargs["ca_certs"] = self.es_ca_certs
+        return Elasticsearch(self.es_url, **kwargs)
