@@ -1,0 +1,126 @@
+"""Create newswire's templates and indices: detect the cluster, then set up idempotently.
+
+``ensure_indices`` may run on every start (Airflow set-up task, ``newswire setup``,
+the compose init service): templates are overwritten with the current ones and
+indices that already sit behind their alias are left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from elasticsearch import ApiError, AuthorizationException, BadRequestError, Elasticsearch
+
+from newswire.index import names
+from newswire.index.templates import Capabilities, component_templates, index_templates
+
+log = logging.getLogger(__name__)
+
+ANALYSIS_MODULE = "analysis-common"
+
+
+def detect_capabilities(es: Elasticsearch) -> Capabilities:
+    """What the cluster offers, from the modules and plugins every node reports.
+
+    A feature counts only if every node has it (an index may land on any node).
+    Users without the ``monitor`` privilege cannot list nodes: then ask the
+    analyzer directly.
+    """
+    try:
+        info = es.nodes.info(metric="plugins").body
+    except AuthorizationException:
+        log.info("cannot list node modules (no monitor privilege); probing the english analyzer")
+        return Capabilities(analysis_common=_english_analyzer_works(es))
+    per_node: list[set[str]] = []
+    versions: set[str] = set()
+    for node in info.get("nodes", {}).values():
+        present = {m["name"] for m in node.get("modules", [])} | {p["name"] for p in node.get("plugins", [])}
+        per_node.append(present)
+        versions.add(node.get("version", ""))
+    common = set.intersection(*per_node) if per_node else set()
+    return Capabilities(
+        analysis_common=ANALYSIS_MODULE in common,
+        modules=frozenset(common),
+        version=",".join(sorted(versions)),
+    )
+
+
+def _english_analyzer_works(es: Elasticsearch) -> bool:
+    try:
+        es.indices.analyze(analyzer="english", text="running")
+    except BadRequestError:
+        return False
+    return True
+
+
+def put_templates(es: Elasticsearch, prefix: str, caps: Capabilities) -> list[str]:
+    """Write the component and index templates (PUT overwrites: idempotent). Returns their names."""
+    written = []
+    for name, body in component_templates(prefix, caps).items():
+        es.cluster.put_component_template(name=name, **body)
+        written.append(name)
+    for name, body in index_templates(prefix).items():
+        es.indices.put_index_template(name=name, **body)
+        written.append(name)
+    return written
+
+
+def current_index(es: Elasticsearch, alias: str) -> str | None:
+    """The index an alias writes to (its write index, or its only index), or None if no alias."""
+    if not es.indices.exists_alias(name=alias):
+        return None
+    found = es.indices.get_alias(name=alias).body
+    writers = [idx for idx, spec in found.items() if spec["aliases"][alias].get("is_write_index")]
+    candidates = writers or sorted(found)
+    return candidates[-1]
+
+
+def create_versioned_index(es: Elasticsearch, prefix: str, kind: str, version: int) -> str:
+    """Create ``{prefix}-{kind}-v{version}`` from its template, without any alias. Returns the name."""
+    index = names.versioned(prefix, kind, version)
+    es.indices.create(index=index)
+    return index
+
+
+def ensure_indices(
+    es: Elasticsearch, prefix: str = names.DEFAULT_PREFIX, caps: Capabilities | None = None
+) -> dict[str, Any]:
+    """Make sure the templates exist and every kind has a versioned index behind its alias.
+
+    Returns a summary: the analysis mode, the templates written and per kind the
+    alias, its index and a status (``created``, ``exists``, or ``outdated`` when the
+    index predates the current mapping version and needs ``newswire reindex``).
+    """
+    caps = caps or detect_capabilities(es)
+    summary: dict[str, Any] = {
+        "analysis": caps.analysis,
+        "templates": put_templates(es, prefix, caps),
+        "indices": {},
+    }
+    for kind, version in names.MAPPING_VERSIONS.items():
+        alias = names.alias(prefix, kind)
+        index = current_index(es, alias)
+        if index is not None:
+            status = "outdated" if names.version_of(index) < version else "exists"
+        else:
+            if es.indices.exists(index=alias):
+                raise RuntimeError(
+                    f"{alias} is a concrete index, not an alias; move its documents to "
+                    f"{names.versioned(prefix, kind, version)} and alias it before running set-up"
+                )
+            index = names.versioned(prefix, kind, version)
+            status = _create_with_alias(es, index, alias)
+        summary["indices"][kind] = {"alias": alias, "index": index, "status": status}
+    return summary
+
+
+def _create_with_alias(es: Elasticsearch, index: str, alias: str) -> str:
+    try:
+        es.indices.create(index=index, aliases={alias: {"is_write_index": True}})
+    except ApiError as err:  # a concurrent set-up created it first
+        if err.error != "resource_already_exists_exception":
+            raise
+        es.indices.update_aliases(actions=[{"add": {"index": index, "alias": alias, "is_write_index": True}}])
+        return "exists"
+    return "created"
