@@ -1,0 +1,367 @@
+"""Page or text to a cleaned ``Article``: the extract stage.
+
+HTML goes through trafilatura (body and metadata) in precision mode with reader comments and
+trafilatura's own deduplication off; a page whose fast pass yields little text is re-extracted
+with trafilatura's fallback extractors. Plain text and Markdown go through
+:mod:`newswire.textclean`. Both paths end in the same normalisation (:mod:`newswire.normalize`:
+NFC, ftfy, one blank line between paragraphs) and the same quality gate
+(:mod:`newswire.quality`).
+
+Every input gets an ``Article`` back, never an exception for bad content: empty, binary,
+oversized or unparsable inputs come back with ``reason`` set. Sizes are capped before any
+parsing, and lxml caps tree depth (255), so the time per input is bounded.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from newswire.ids import article_id
+from newswire.models import Article, Entry, Page
+from newswire.normalize import fix_unicode, join_paragraphs, normalize_text, split_lines
+from newswire.quality import Signals, assess
+from newswire.textclean import clean_extracted_lines, clean_text
+from newswire.urls import canonicalize, prefer_canonical
+
+
+@dataclass(kw_only=True, slots=True, frozen=True)
+class ExtractOptions:
+    """Limits and extraction settings; the defaults are the tuned ones (see bench/eval_extraction.py)."""
+
+    max_input_bytes: int = 64_000_000  # read at most this much of a file (more is "too-large")
+    max_html_bytes: int = 6_000_000  # HTML left after dropping scripts and styles
+    max_text_chars: int = 2_000_000  # plain text / Markdown
+    favor_precision: bool = True
+    escalate_below_chars: int = 1200  # re-extract with trafilatura's fallbacks when the fast pass is shorter
+    language_sample_chars: int = 3000
+
+
+DEFAULT_OPTIONS = ExtractOptions()
+LOGGER = logging.getLogger(__name__)
+
+_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"\xd0\xcf\x11\xe0",
+                 b"RIFF", b"\x00\x00\x01\x00", b"ID3", b"OggS", b"\x7fELF", b"MZ", b"\x28\xb5\x2f\xfd", b"BZh")
+_HTML_SNIFF = re.compile(rb"<(?:!doctype\s+html|html|head|body|meta|title|div|p|article)\b", re.I)
+_SCRIPTS = re.compile(rb"<(script|style|svg|noscript)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.I | re.S)
+_PAYWALL_JSONLD = re.compile(r'"isAccessibleForFree"\s*:\s*"?false"?', re.I)
+
+
+# --- public API -------------------------------------------------------------------------
+
+
+def extract_html(
+    html: bytes | str, *, url: str | None = None, source: str = "", options: ExtractOptions = DEFAULT_OPTIONS
+) -> Article:
+    """An HTML page as an ``Article`` (body, title, authors, date, language, site, canonical URL)."""
+    data = html.encode("utf-8", "surrogatepass") if isinstance(html, str) else html
+    problem = _input_problem(data, options)
+    if problem:
+        return _rejected(problem, url=url, source=source, text_key=data[:4096])
+    if len(data) > options.max_html_bytes:
+        data = _SCRIPTS.sub(b"", data)
+        if len(data) > options.max_html_bytes:
+            return _rejected("too-large", url=url, source=source, text_key=data[:4096])
+    try:
+        article = _html_article(data, url=url, options=options)
+    except (ValueError, TypeError, RecursionError, MemoryError) as err:
+        LOGGER.warning("cannot extract %s: %s: %s", url or "(no url)", type(err).__name__, err)
+        article = Article(reason="unparsable")
+    article.source = source
+    return _finish(article, url=url, text_key=data[:4096])
+
+
+def extract_text(
+    text: str, *, url: str | None = None, source: str = "", options: ExtractOptions = DEFAULT_OPTIONS
+) -> Article:
+    """A plain-text or Markdown article as an ``Article``: title from its first line, boilerplate removed."""
+    if len(text) > options.max_text_chars:
+        return _rejected("too-large", url=url, source=source, text_key=text[:4096].encode("utf-8", "replace"))
+    if not text.strip():
+        return _rejected("empty", url=url, source=source, text_key=b"")
+    cleaned = clean_text(fix_unicode(text))
+    article = Article(
+        title=cleaned.title,
+        text=join_paragraphs(cleaned.paragraphs),
+        authors=cleaned.authors,
+        published=cleaned.published,
+        source=source,
+    )
+    article.language = detect_language(article.text, options)
+    article.quality, article.reason = assess(
+        article.text,
+        article.title,
+        Signals(has_date=article.published is not None, has_authors=bool(article.authors)),
+    )
+    return _finish(article, url=url, text_key=text.encode("utf-8", "replace"))
+
+
+def extract_page(page: Page, entry: Entry | None = None, options: ExtractOptions = DEFAULT_OPTIONS) -> Article:
+    """A fetched page (HTML, text or Markdown by content type and content) as an ``Article``.
+
+    The entry, when given, names the source and fills in title, date and language the page
+    lacks; the HTTP status feeds the quality gate (4xx/5xx pages are ``error-page``).
+    """
+    url = page.final_url or page.url
+    source = entry.source if entry else ""
+    body = page.body or b""
+    kind = _sniff(body, page.content_type)
+    if kind in ("text", "markdown"):
+        article = extract_text(_decode_text(body), url=url, source=source, options=options)
+    else:
+        article = extract_html(body, url=url, source=source, options=options)
+    article.fetched_at = page.fetched_at
+    if page.status >= 400 and article.reason is None:
+        article.reason, article.quality = "error-page", min(article.quality, 0.2)
+    if entry is not None:
+        article.title = article.title or (entry.title or "")
+        article.published = article.published or entry.published
+        article.language = article.language or entry.language
+    return article
+
+
+def extract_path(path: str | Path, *, url: str | None = None, options: ExtractOptions = DEFAULT_OPTIONS) -> Article:
+    """A local file (.html, .htm, .html.gz, .txt, .md, ...) as an ``Article``; ``Article.path`` is ``path`` as given."""
+    given = str(path)
+    name = Path(given).name.lower()
+    try:
+        if name.endswith(".gz"):
+            with gzip.open(given, "rb") as handle:
+                data = handle.read(options.max_input_bytes + 1)
+            name = name[:-3]
+        else:
+            with open(given, "rb") as handle:
+                data = handle.read(options.max_input_bytes + 1)
+    except (OSError, EOFError, gzip.BadGzipFile) as err:
+        LOGGER.warning("cannot read %s: %s: %s", given, type(err).__name__, err)
+        article = _rejected("unreadable", url=url, source="", text_key=given.encode("utf-8", "replace"))
+        article.path = given
+        return article
+    suffix = Path(name).suffix
+    hint = {".txt": "text/plain", ".text": "text/plain", ".md": "text/markdown", ".markdown": "text/markdown",
+            ".html": "text/html", ".htm": "text/html", ".xhtml": "text/html"}.get(suffix, "")
+    kind = _sniff(data, hint)
+    if kind in ("text", "markdown") and len(data) <= options.max_input_bytes:
+        article = extract_text(_decode_text(data), url=url, options=options)
+    else:
+        article = extract_html(data, url=url, options=options)
+    article.path = given
+    if not url and not article.canonical_url:
+        article.id = _content_id(given.encode("utf-8", "replace") + b"\0" + data[:65536])
+    return article
+
+
+def detect_language(text: str, options: ExtractOptions = DEFAULT_OPTIONS) -> str | None:
+    """ISO 639-1 code of the text's language (py3langid), None for too little text."""
+    sample = text[: options.language_sample_chars]
+    if len(sample) < 20:
+        return None
+    import py3langid  # lazy: loads its model on first use
+
+    return str(py3langid.classify(sample)[0])
+
+
+# --- HTML -------------------------------------------------------------------------------
+
+
+def _html_article(data: bytes, *, url: str | None, options: ExtractOptions) -> Article:
+    """Run trafilatura on parsed HTML and map its document onto an ``Article``."""
+    import trafilatura
+    from trafilatura.utils import load_html
+
+    tree = load_html(data)
+    if tree is None:
+        return Article(reason="unparsable")
+    kwargs = dict(
+        url=url,
+        include_comments=False,
+        favor_precision=options.favor_precision,
+        deduplicate=False,
+        include_tables=True,
+    )
+    doc = trafilatura.bare_extraction(tree, fast=True, with_metadata=True, **kwargs)
+    text = (doc.text or "") if doc else ""
+    if len(text) < options.escalate_below_chars:
+        retry = trafilatura.bare_extraction(tree, fast=False, with_metadata=doc is None, **kwargs)
+        if retry is not None and len(retry.text or "") > len(text):
+            if doc is None:
+                doc = retry
+            text = retry.text or ""
+    if doc is None:
+        article = Article(title=_page_title(tree), reason=None)
+    else:
+        article = Article(
+            title=fix_unicode(doc.title or ""),
+            authors=_split_authors(doc.author),
+            site_name=doc.sitename or None,
+            description=fix_unicode(doc.description or "") or None,
+            image=doc.image or None,
+            tags=_unique([*(doc.categories or []), *(doc.tags or [])]),
+            published=_published(tree, doc.date),
+        )
+    lines = [line for line in split_lines(fix_unicode(text)) if line]
+    article.text = normalize_text("\n".join(clean_extracted_lines(lines, article.title)))
+    article.language = detect_language(article.text, options)
+    canonical = _canonical_href(tree)
+    article.canonical_url = canonical or ""
+    html_head = " ".join(tree.xpath("//script[@type='application/ld+json']/text()"))[:200_000]
+    signals = Signals(
+        paywall_marked=bool(_PAYWALL_JSONLD.search(html_head)),
+        has_date=article.published is not None,
+        has_authors=bool(article.authors),
+    )
+    article.quality, article.reason = assess(article.text, article.title, signals)
+    return article
+
+
+def _page_title(tree) -> str:
+    titles = tree.xpath("//title/text()")
+    return fix_unicode(" ".join(titles[0].split())) if titles else ""
+
+
+def _canonical_href(tree) -> str | None:
+    """The page's declared canonical URL: ``<link rel=canonical>``, else ``og:url``."""
+    for xpath in ("//link[@rel='canonical']/@href", "//meta[@property='og:url']/@content"):
+        values = [v.strip() for v in tree.xpath(xpath) if v and v.strip()]
+        if values:
+            return values[0]
+    return None
+
+
+_TIMESTAMP_XPATH = (
+    "//meta[@property='article:published_time' or @itemprop='datePublished' or @name='pubdate'"
+    " or @name='publishdate' or @property='og:published_time']/@content"
+    " | //time[@itemprop='datePublished']/@datetime"
+)
+
+
+def _published(tree, date: str | None) -> datetime | None:
+    """The publication time: trafilatura's date, refined to a full timestamp the page declares for that day."""
+    if not date:
+        return None
+    try:
+        day = datetime.strptime(date[:10], "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    for raw in tree.xpath(_TIMESTAMP_XPATH)[:5]:
+        try:
+            stamp = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        if stamp.date() == day.date():
+            return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
+    return day
+
+
+_AUTHOR_SPLIT = re.compile(r"\s*;\s*")
+
+
+def _split_authors(value: str | None) -> list[str]:
+    """trafilatura's "A; B" author string as a list of names."""
+    if not value:
+        return []
+    return _unique(fix_unicode(a).strip(" ,") for a in _AUTHOR_SPLIT.split(value) if a.strip(" ,"))
+
+
+def _unique(values) -> list[str]:
+    seen: dict[str, None] = {}
+    for value in values:
+        if value and value not in seen:
+            seen[value] = None
+    return list(seen)
+
+
+# --- inputs -----------------------------------------------------------------------------
+
+
+def _sniff(data: bytes, content_type: str = "") -> str:
+    """What the bytes are: "empty", "binary", "html", "markdown" or "text"."""
+    head = data[:4096]
+    if not head.strip():
+        return "empty"
+    if head.startswith(_BINARY_MAGIC) or (b"\x00" in head and not _is_utf16(head)):
+        return "binary"
+    if content_type in ("text/plain", "text/markdown", "text/x-markdown"):
+        if _HTML_SNIFF.search(head[:1024]) and head.lstrip()[:1] == b"<":
+            return "html"
+        return "markdown" if content_type.endswith("markdown") else "text"
+    if content_type in ("text/html", "application/xhtml+xml") or _HTML_SNIFF.search(head):
+        return "html"
+    return "text"
+
+
+def _is_utf16(head: bytes) -> bool:
+    return head[:2] in (b"\xff\xfe", b"\xfe\xff")
+
+
+def _input_problem(data: bytes, options: ExtractOptions) -> str | None:
+    """Why the raw input cannot be an article before parsing it, if it cannot."""
+    if len(data) > options.max_input_bytes:
+        return "too-large"
+    kind = _sniff(data, "text/html")
+    if kind in ("empty", "binary"):
+        return kind
+    if _control_share(data[:65536]) > 0.1:
+        return "binary"
+    return None
+
+
+def _control_share(data: bytes) -> float:
+    """Share of bytes that are C0 control characters (other than whitespace): high for binary data."""
+    if not data:
+        return 0.0
+    controls = sum(data.count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13))
+    return controls / len(data)
+
+
+def _decode_text(data: bytes) -> str:
+    """Bytes of a text file as str: UTF-8 (with or without BOM), else the detected encoding."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.decode("utf-16", errors="replace")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes  # lazy: only for non-UTF-8 inputs
+
+    best = from_bytes(data[:200_000]).best()
+    if best is not None and best.encoding:
+        try:
+            return data.decode(best.encoding)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return data.decode("utf-8", errors="replace")
+
+
+# --- ids --------------------------------------------------------------------------------
+
+
+def _finish(article: Article, *, url: str | None, text_key: bytes) -> Article:
+    """Set url, canonical URL and id: the canonical URL's hash when a URL is known, else a content hash."""
+    declared = article.canonical_url or None
+    if url:
+        article.url = url
+        article.canonical_url = prefer_canonical(url, declared)
+    elif declared and declared.lower().startswith(("http://", "https://")):
+        article.canonical_url = canonicalize(declared)
+    else:
+        article.canonical_url = ""
+    if article.canonical_url:
+        article.id = article_id(article.canonical_url)
+    else:
+        article.id = _content_id(article.text.encode("utf-8") or text_key)
+    return article
+
+
+def _content_id(data: bytes) -> str:
+    return hashlib.sha1(b"content\0" + data).hexdigest()
+
+
+def _rejected(reason: str, *, url: str | None, source: str, text_key: bytes) -> Article:
+    """An ``Article`` that is not one: no text, score 0, ``reason`` set."""
+    return _finish(Article(source=source, reason=reason, quality=0.0), url=url, text_key=text_key)
