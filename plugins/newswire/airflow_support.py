@@ -1,0 +1,70 @@
+"""The little the DAG files need from Airflow-land: settings from the connection, schedule groups.
+
+Imported only by the DAG files and their tasks; the CLI never imports Airflow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+from newswire.config import SourceConfig, SourcesConfig, load_config
+from newswire.settings import Settings
+
+ES_CONNECTION_ID = "newswire_es"
+MANUAL = "manual"
+
+
+def sources_path() -> Path:
+    """The sources file: ``$NEWSWIRE_SOURCES`` or the bundled ``config/sources.yaml``."""
+    return Settings.from_env().sources_path
+
+
+def load_sources() -> SourcesConfig:
+    return load_config(sources_path())
+
+
+def settings_from_airflow() -> Settings:
+    """Settings whose Elasticsearch comes from the ``newswire_es`` connection, else the environment.
+
+    Called inside tasks only (never at parse time), so parsing needs no connection.
+    """
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowRuntimeError
+
+    base = Settings.from_env()
+    try:
+        conn = Connection.get(ES_CONNECTION_ID)
+    except (AirflowRuntimeError, LookupError):
+        return base
+    scheme = conn.schema or "http"
+    url = f"{scheme}://{conn.host}:{conn.port or 9200}"
+    extra = conn.extra_dejson or {}
+    return Settings(
+        es_url=url,
+        es_username=conn.login or None,
+        es_password=conn.password or None,
+        es_api_key=extra.get("api_key"),
+        es_ca_certs=extra.get("ca_certs"),
+        index_prefix=os.environ.get("NEWSWIRE_INDEX_PREFIX", base.index_prefix),
+        sources_path=base.sources_path,
+    )
+
+
+def schedule_slug(schedule: str | None) -> str:
+    """A DAG-id-safe name for a schedule: ``@hourly`` -> ``hourly``, a cron -> ``cron_<hash>``."""
+    if schedule is None:
+        return MANUAL
+    if schedule.startswith("@"):
+        return re.sub(r"[^a-z0-9]+", "_", schedule[1:].lower())
+    return "cron_" + hashlib.sha1(schedule.encode()).hexdigest()[:8]
+
+
+def schedule_groups(config: SourcesConfig) -> dict[str | None, list[SourceConfig]]:
+    """Enabled sources grouped by their schedule, in file order."""
+    groups: dict[str | None, list[SourceConfig]] = {}
+    for source in config.enabled:
+        groups.setdefault(source.schedule, []).append(source)
+    return groups

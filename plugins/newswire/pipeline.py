@@ -1,0 +1,302 @@
+"""Compose the stages for one source's batch, and the run-level steps around them.
+
+``ingest_source`` is what one mapped Airflow task (or ``newswire run``) does for one
+source: discover entries, skip what the index already holds, fetch, extract, score
+claims, fingerprint and cluster, index, and save the source's state. Item-level
+problems (a broken page, a page with no article) are counted in the returned
+``SourceReport`` and the batch goes on; Elasticsearch errors propagate, so the task
+fails and Airflow's retry finishes the work (ids are deterministic and already
+indexed entries are skipped, so nothing is indexed twice).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from elasticsearch import Elasticsearch
+
+from newswire.config import SourceConfig, SourcesConfig
+from newswire.dedup import fingerprint
+from newswire.extract import extract_page
+from newswire.fetch import Fetcher, FetchPolicy
+from newswire.ids import article_id
+from newswire.index.admin import ensure_indices
+from newswire.index.bulk import article_document, index_articles, index_claims
+from newswire.index.clusters import assign_clusters, reconcile
+from newswire.index.state import existing_ids, load_state, save_state, write_run_report
+from newswire.models import Article, Entry, ItemOutcome, Page, RunReport, SourceReport
+from newswire.settings import Settings
+from newswire.sources import discover
+from newswire.sources.directory import read_entry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(kw_only=True, slots=True)
+class Stages:
+    """Objects that are costly to build (the claim model) and are reused across sources in one process."""
+
+    claims: object | None = None  # newswire.claims.ClaimExtractor
+
+    @classmethod
+    def load(cls) -> "Stages":
+        from newswire.claims import ClaimExtractor
+
+        return cls(claims=ClaimExtractor())
+
+
+@contextmanager
+def es_session(settings: Settings) -> Iterator[Elasticsearch]:
+    """A client for the duration of one task; never kept in a global."""
+    client = settings.es_client()
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+class _Timer:
+    """Adds each stage's wall time to the report's ``durations``."""
+
+    def __init__(self, report: SourceReport):
+        self.report = report
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.report.durations[stage] = round(
+                self.report.durations.get(stage, 0.0) + time.monotonic() - started, 4
+            )
+
+
+def prepare_indices(settings: Settings) -> dict:
+    """Create templates, versioned indices and aliases if missing (idempotent)."""
+    with es_session(settings) as es:
+        return ensure_indices(es, settings.index_prefix)
+
+
+def _fetch_pages(source: SourceConfig, entries: list[Entry], fetcher) -> list[Page | Exception]:
+    """The entries' pages in entry order; a failure is returned in its slot, never raised."""
+    if source.type == "directory":
+        pages: list[Page | Exception] = []
+        for entry in entries:
+            try:
+                pages.append(read_entry(entry, max_bytes=int(source.max_bytes)))
+            except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the batch
+                pages.append(exc)
+        return pages
+    return list(fetcher.fetch_many([entry.url for entry in entries], accept="text/html,application/xhtml+xml"))
+
+
+def _failure(url: str, exc: Exception) -> ItemOutcome:
+    reason = getattr(exc, "reason", None) or type(exc).__name__
+    return ItemOutcome(url=url, reason=str(reason), detail=str(exc)[:300] or None)
+
+
+def _extract_all(
+    entries: list[Entry], pages: list[Page | Exception], report: SourceReport, stages: Stages
+) -> list[Article]:
+    articles: list[Article] = []
+    for entry, page in zip(entries, pages):
+        if isinstance(page, Exception):
+            report.failed.append(_failure(entry.url, page))
+            continue
+        report.fetched += 1
+        try:
+            article = extract_page(page, entry)
+        except Exception as exc:  # noqa: BLE001 - an extractor crash is one failed item
+            log.exception("extraction failed for %s", entry.url)
+            report.failed.append(_failure(entry.url, exc))
+            continue
+        if not article.is_article:
+            report.skipped.append(ItemOutcome(url=entry.url, reason=article.reason or "not-article"))
+            continue
+        if stages.claims is not None:
+            article.claims = stages.claims.extract(article.text)
+        articles.append(article)
+    return articles
+
+
+def _unique_by_id(articles: list[Article], report: SourceReport) -> list[Article]:
+    """Two entries whose pages name the same canonical URL are one article."""
+    unique: dict[str, Article] = {}
+    for article in articles:
+        if article.id in unique:
+            report.skipped.append(ItemOutcome(url=article.url, reason="same-canonical-url"))
+            continue
+        unique[article.id] = article
+    return list(unique.values())
+
+
+def ingest_source(
+    source: SourceConfig,
+    settings: Settings,
+    *,
+    stages: Stages | None = None,
+    now: datetime | None = None,
+) -> SourceReport:
+    """Run one source's batch end to end and return its report.
+
+    Raises:
+        elasticsearch exceptions when the index cannot be read or written: the
+        caller (an Airflow task) fails and is retried.
+    """
+    stages = stages if stages is not None else Stages.load()
+    now = now or datetime.now(timezone.utc)
+    prefix = settings.index_prefix
+    report = SourceReport(source=source.name, started_at=now)
+    timed = _Timer(report)
+
+    with es_session(settings) as es, Fetcher(FetchPolicy.from_source(source)) as fetcher:
+        with timed("discover"):
+            state = load_state(es, source.name, prefix)
+            discovery = discover(source, state, fetcher, now)
+        report.seen = discovery.seen
+        report.failed.extend(o for o in discovery.errors if discovery.error is None or o.reason != discovery.error)
+        if discovery.error is not None:
+            report.status, report.error = "failed", discovery.error
+        elif discovery.skipped is not None:
+            report.status = "skipped"
+            report.error = discovery.skipped
+        elif discovery.not_modified:
+            report.status = "not-modified"
+
+        entries = discovery.entries
+        if entries:
+            with timed("seen-check"):
+                known = existing_ids(es, [article_id(e.url) for e in entries], prefix)
+            new_entries = [e for e in entries if article_id(e.url) not in known]
+            report.skipped.extend(ItemOutcome(url=e.url, reason="already-indexed") for e in entries
+                                  if article_id(e.url) in known)
+            report.new = len(new_entries)
+            with timed("fetch"):
+                pages = _fetch_pages(source, new_entries, fetcher)
+            with timed("extract"):
+                articles = _unique_by_id(_extract_all(new_entries, pages, report, stages), report)
+            _index_batch(es, articles, report, timed, prefix, now)
+
+        with timed("state"):
+            save_state(es, discovery.new_state, prefix)
+
+    if report.status == "ok" and report.failed:
+        report.status = "partial"
+    report.finished_at = datetime.now(timezone.utc)
+    return report
+
+
+def _index_batch(es: Elasticsearch, articles: list[Article], report: SourceReport, timed: _Timer, prefix: str,
+                 now: datetime) -> None:
+    """Fingerprint, cluster and write a batch of extracted articles."""
+    if not articles:
+        return
+    with timed("dedup"):
+        fingerprints = {a.id: fingerprint(a.text) for a in articles}
+        clusters = assign_clusters(es, [(a, fingerprints[a.id]) for a in articles], prefix)
+    with timed("index"):
+        docs = [article_document(a, fingerprints[a.id], clusters.get(a.id), indexed_at=now) for a in articles]
+        result = index_articles(es, docs, prefix)
+        report.indexed += result.indexed
+        report.failed.extend(result.outcomes())
+        failed_ids = {f.id for f in result.failed}
+        for article, doc in zip(articles, docs):
+            if doc["id"] in failed_ids:
+                continue
+            claims = index_claims(es, article, doc, prefix)
+            report.claims += claims.indexed
+            report.failed.extend(claims.outcomes())
+            if not doc.get("is_canonical", True):
+                report.duplicates += 1
+            if article.published is not None:
+                published = article.published if article.published.tzinfo else article.published.replace(
+                    tzinfo=timezone.utc)
+                report.freshness_lag_seconds.append(round((now - published).total_seconds(), 1))
+    es.indices.refresh(index=f"{prefix}-articles,{prefix}-claims")
+
+
+def reconcile_run(settings: Settings, since: datetime) -> int:
+    """Merge clusters across sources fetched in parallel during this run; returns documents updated."""
+    with es_session(settings) as es:
+        return reconcile(es, settings.index_prefix, since=since)
+
+
+def write_report(settings: Settings, run_id: str, started_at: datetime, reports: list[SourceReport],
+                 merged_clusters: int = 0) -> RunReport:
+    """Store the run's report (one document per source plus a summary) for the dashboard."""
+    run = RunReport(run_id=run_id, started_at=started_at, finished_at=datetime.now(timezone.utc),
+                    sources=reports, merged_clusters=merged_clusters)
+    with es_session(settings) as es:
+        write_run_report(es, run, settings.index_prefix)
+    return run
+
+
+def run_once(config: SourcesConfig, settings: Settings, *, run_id: str | None = None) -> RunReport:
+    """The whole pipeline once, in this process, without a scheduler (``newswire run``)."""
+    started = datetime.now(timezone.utc)
+    run_id = run_id or f"manual__{started.strftime('%Y%m%dT%H%M%S')}"
+    prepare_indices(settings)
+    stages = Stages.load()
+    reports = []
+    for source in config.enabled:
+        try:
+            reports.append(ingest_source(source, settings, stages=stages, now=datetime.now(timezone.utc)))
+        except Exception as exc:  # noqa: BLE001 - reported; the other sources still run
+            log.exception("source %s failed", source.name)
+            reports.append(SourceReport(source=source.name, status="failed", error=f"{type(exc).__name__}: {exc}"))
+    merged = reconcile_run(settings, since=started)
+    return write_report(settings, run_id, started, reports, merged)
+
+
+def latest_run(settings: Settings) -> RunReport | None:
+    """The newest run report in the index, rebuilt from its summary and per-source documents."""
+    from dataclasses import fields
+
+    runs = f"{settings.index_prefix}-runs"
+    with es_session(settings) as es:
+        found = es.search(index=runs, query={"term": {"kind": "run"}}, sort=[{"@timestamp": "desc"}], size=1,
+                          ignore_unavailable=True)["hits"]["hits"]
+        if not found:
+            return None
+        summary = found[0]["_source"]
+        docs = es.search(index=runs, query={"bool": {"filter": [{"term": {"kind": "source"}},
+                                                               {"term": {"run_id": summary["run_id"]}}]}},
+                         size=1000)["hits"]["hits"]
+    names = {f.name for f in fields(SourceReport)}
+    sources = [SourceReport.from_dict({k: v for k, v in d["_source"].items() if k in names}) for d in docs]
+    return RunReport(run_id=summary["run_id"], started_at=datetime.fromisoformat(summary["started_at"]),
+                     finished_at=datetime.fromisoformat(summary["finished_at"]),
+                     sources=sorted(sources, key=lambda r: r.source),
+                     merged_clusters=summary.get("merged_clusters", 0))
+
+
+def reports_for(names: list[str], reports) -> list[SourceReport]:
+    """One report per source of the run; a source whose task failed for good gets a failed report.
+
+    ``reports`` holds the mapped tasks' return values; a failed task left none.
+    """
+    by_name: dict[str, SourceReport] = {}
+    for item in reports or []:
+        if item:
+            report = SourceReport.from_dict(item)
+            by_name[report.source] = report
+    return [by_name.get(name) or SourceReport(source=name, status="failed",
+                                              error="task failed after its retries: see its Airflow log")
+            for name in names]
+
+
+def summary_lines(run: RunReport) -> list[str]:
+    """A per-source table for people: counts, errors and timings."""
+    lines = [f"{'source':<24} {'status':<13} {'seen':>5} {'new':>5} {'indexed':>7} {'dups':>5} {'claims':>6} "
+             f"{'skipped':>7} {'failed':>6}  note"]
+    for r in run.sources:
+        note = r.error or (r.failed[0].reason if r.failed else "")
+        lines.append(f"{r.source:<24} {r.status:<13} {r.seen:>5} {r.new:>5} {r.indexed:>7} {r.duplicates:>5} "
+                     f"{r.claims:>6} {len(r.skipped):>7} {len(r.failed):>6}  {note}")
+    return lines
