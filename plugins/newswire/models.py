@@ -40,6 +40,7 @@ class Entry:
     guid: str | None = None
     path: str | None = None  # set for directory sources: the local file to read
     language: str | None = None  # the source's language hint
+    site_name: str | None = None  # the outlet's name when the source knows it (directory manifest)
 
 
 @dataclass(kw_only=True, slots=True)

@@ -1,0 +1,272 @@
+"""The sources file (``config/sources.yaml``): a typed schema, loaded and checked in one place.
+
+Layout::
+
+    defaults:            # optional; merged into every source (a source's own keys win,
+      rate_limit: 1      #   ``timeouts`` is merged key by key)
+    sources:
+      - name: seeds      # unique
+        type: directory  # feed | sitemap | directory
+        path: ../seeds   # directory sources: relative to THIS FILE's directory
+      - name: bbc-world
+        type: feed
+        url: https://feeds.bbci.co.uk/news/world/rss.xml
+
+Every model forbids unknown keys, so a typo such as ``urll`` is an error rather than a
+silently ignored setting. :func:`load_config` collects *all* problems and raises one
+:class:`ConfigError` whose lines read ``sources[1] (bbc-world): urll: unknown field``.
+Secrets never belong in this file: credentials come from the environment (see ``settings``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ByteSize,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+#: Airflow's schedule presets (plus ``None`` in YAML: run only when triggered).
+SCHEDULE_PRESETS = frozenset(
+    {"@once", "@continuous", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly", "@annually"}
+)
+DEFAULT_USER_AGENT = "newswire/0.1 (+https://github.com/newswire/newswire; news ingestion bot)"
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$", re.IGNORECASE)
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+class ConfigError(ValueError):
+    """The sources file is unreadable or invalid; ``problems`` holds one line per problem."""
+
+    def __init__(self, path: str | Path, problems: list[str]):
+        self.path = str(path)
+        self.problems = problems
+        super().__init__(f"{path}: {len(problems)} problem(s)\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def parse_duration(value: Any) -> Any:
+    """Accept ``90`` (seconds), ``"90s"``, ``"30m"``, ``"6h"``, ``"2d"``, ``"1w"``; pass the rest to pydantic."""
+    if isinstance(value, str):
+        match = _DURATION_RE.match(value)
+        if match:
+            return timedelta(seconds=float(match.group(1)) * _DURATION_UNITS[match.group(2).lower()])
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Timeouts(_Strict):
+    """Seconds. ``total`` bounds a whole response, so a server that drips bytes cannot stall a run."""
+
+    connect: float = Field(5.0, gt=0)
+    read: float = Field(20.0, gt=0)
+    total: float = Field(60.0, gt=0)
+
+
+class SourceOptions(_Strict):
+    """Everything the ``defaults`` block may set; each source inherits these and may override them."""
+
+    enabled: bool = True
+    schedule: str | None = "@hourly"  # cron expression or Airflow preset; null = manual only
+    language: str | None = None  # hint, e.g. "en"; extraction still detects the language
+    tags: tuple[str, ...] = ()
+    rate_limit: float = Field(1.0, gt=0, le=100, description="requests per second per host")
+    max_concurrency: int = Field(2, ge=1, le=16, description="parallel requests per host")
+    max_items: int = Field(100, ge=1, description="entries taken per run (newest first)")
+    user_agent: str = Field(DEFAULT_USER_AGENT, min_length=3)
+    allow_private_network: bool = False  # local testing only: loopback/private/link-local targets
+    respect_robots: bool = True
+    timeouts: Timeouts = Timeouts()
+    max_bytes: ByteSize = Field(ByteSize(5_000_000), gt=0, description="accepts 5000000, '5MB', '5MiB'")
+    max_redirects: int = Field(5, ge=0, le=20)
+    retries: int = Field(2, ge=0, le=10)
+    max_retry_wait: timedelta = Field(timedelta(seconds=60), description="cap on Retry-After/backoff waits")
+    unconditional_after: timedelta = Field(
+        timedelta(hours=24), description="after this age a full GET replaces the conditional one (stale ETags)"
+    )
+    failure_backoff: timedelta = Field(timedelta(minutes=5), description="first pause after a failed run")
+    max_failure_backoff: timedelta = Field(timedelta(hours=12), description="the pause doubles up to this")
+
+    _durations = field_validator(
+        "max_retry_wait", "unconditional_after", "failure_backoff", "max_failure_backoff", mode="before"
+    )(parse_duration)
+
+    @field_validator("schedule")
+    @classmethod
+    def _check_schedule(cls, value: str | None) -> str | None:
+        if value is None or value in SCHEDULE_PRESETS:
+            return value
+        from croniter import croniter
+
+        if not croniter.is_valid(value):
+            raise ValueError(f"not a cron expression or one of {', '.join(sorted(SCHEDULE_PRESETS))}")
+        return value
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class SourceConfig(SourceOptions):
+    """One configured source. ``url`` for feeds and sitemaps, ``path`` (a folder) for directories."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    type: Literal["feed", "sitemap", "directory"]
+    url: HttpUrl | None = None
+    path: Path | None = None
+
+    @model_validator(mode="after")
+    def _url_or_path(self) -> "SourceConfig":
+        if self.type == "directory":
+            if self.path is None:
+                raise ValueError("path: required for a directory source")
+            if self.url is not None:
+                raise ValueError("url: not used by a directory source (give path)")
+        else:
+            if self.url is None:
+                raise ValueError(f"url: required for a {self.type} source")
+            if self.path is not None:
+                raise ValueError(f"path: not used by a {self.type} source (give url)")
+        return self
+
+    @property
+    def location(self) -> str:
+        """The url or the path, as text (for listings and reports)."""
+        return str(self.url) if self.url is not None else str(self.path)
+
+
+class SourcesConfig(_Strict):
+    """The whole file: defaults plus sources, in file order."""
+
+    defaults: SourceOptions = SourceOptions()
+    sources: tuple[SourceConfig, ...] = ()
+
+    def get(self, name: str) -> SourceConfig:
+        """The source called ``name``; KeyError if there is none."""
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise KeyError(name)
+
+    @property
+    def enabled(self) -> list[SourceConfig]:
+        return [s for s in self.sources if s.enabled]
+
+
+_FIELD_NAMES = sorted(set(SourceConfig.model_fields) | set(Timeouts.model_fields) | {"defaults", "sources"})
+
+
+def _format_error(prefix: str, error: dict[str, Any]) -> str:
+    loc = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "extra_forbidden":
+        message = "unknown field"
+        close = difflib.get_close_matches(str(error["loc"][-1]), _FIELD_NAMES, n=1)
+        if close:
+            message += f" (did you mean {close[0]!r}?)"
+    elif error["type"] == "missing":
+        message = "required field missing"
+    else:
+        message = error["msg"].removeprefix("Value error, ")
+    if not loc and ": " in message:  # model-level check that names its field itself
+        loc, message = message.split(": ", 1)
+    value = error.get("input")
+    if error["type"] not in ("extra_forbidden", "missing") and isinstance(value, (str, int, float)) and loc:
+        message += f" (got {value!r})"
+    return f"{prefix}{loc}: {message}" if loc else f"{prefix}{message}"
+
+
+def _merge(defaults: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    merged = {**defaults, **own}
+    if isinstance(defaults.get("timeouts"), dict) and isinstance(own.get("timeouts"), dict):
+        merged["timeouts"] = {**defaults["timeouts"], **own["timeouts"]}
+    return merged
+
+
+def parse_config(data: Any, *, base_dir: Path, origin: str = "<config>") -> SourcesConfig:
+    """Validate already-parsed YAML/JSON data; relative directory paths resolve against ``base_dir``.
+
+    Raises:
+        ConfigError: listing every problem, one ``sources[i] (name): field: message`` line each.
+    """
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(origin, ["top level: expected a mapping with 'defaults' and 'sources'"])
+    problems = [f"{key}: unknown field" for key in data if key not in ("defaults", "sources")]
+    raw_defaults = data.get("defaults") or {}
+    raw_sources = data.get("sources") or []
+    defaults = SourceOptions()
+    if not isinstance(raw_defaults, dict):
+        problems.append("defaults: expected a mapping")
+        raw_defaults = {}
+    else:
+        try:
+            defaults = SourceOptions.model_validate(raw_defaults)
+        except ValidationError as exc:
+            problems += [_format_error("defaults.", e) for e in exc.errors()]
+            bad_keys = {e["loc"][0] for e in exc.errors() if e["loc"]}
+            raw_defaults = {k: v for k, v in raw_defaults.items() if k not in bad_keys}  # reported once, here
+    if not isinstance(raw_sources, list):
+        problems.append("sources: expected a list")
+        raw_sources = []
+
+    sources: list[SourceConfig] = []
+    first_index: dict[str, int] = {}
+    for i, raw in enumerate(raw_sources):
+        name = raw.get("name") if isinstance(raw, dict) else None
+        prefix = f"sources[{i}] ({name or '?'}): "
+        if not isinstance(raw, dict):
+            problems.append(f"{prefix}expected a mapping")
+            continue
+        try:
+            source = SourceConfig.model_validate(_merge(raw_defaults, raw))
+        except ValidationError as exc:
+            problems += [_format_error(prefix, e) for e in exc.errors()]
+        else:
+            if source.path is not None and not source.path.is_absolute():
+                source = source.model_copy(update={"path": (base_dir / source.path).resolve()})
+            sources.append(source)
+        if isinstance(name, str):
+            if name in first_index:
+                problems.append(f"{prefix}name: duplicate name {name!r} (first used by sources[{first_index[name]}])")
+            else:
+                first_index[name] = i
+    if problems:
+        raise ConfigError(origin, problems)
+    return SourcesConfig(defaults=defaults, sources=tuple(sources))
+
+
+def load_config(path: str | Path) -> SourcesConfig:
+    """Read and validate a sources file (YAML or JSON).
+
+    Directory ``path`` values are resolved relative to the file's own directory, as in
+    docker-compose, so the file can be moved together with its folders.
+
+    Raises:
+        ConfigError: unreadable file, bad YAML, or any schema problem (all of them listed).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(path, [f"cannot read: {exc.strerror or exc}"]) from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(path, [f"not valid YAML: {exc}"]) from exc
+    return parse_config(data, base_dir=path.resolve().parent, origin=str(path))

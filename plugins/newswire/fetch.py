@@ -1,0 +1,619 @@
+"""The project's only HTTP client: polite, bounded and guarded.
+
+A :class:`Fetcher` is created for one run (one source's batch), used, and closed; nothing is
+shared between runs or held at module level. It enforces a :class:`FetchPolicy`:
+
+- **politeness**: per-host minimum interval (``rate_limit`` requests/s, raised by a robots.txt
+  ``Crawl-delay`` up to ``max_crawl_delay``), a per-host concurrency cap, robots.txt (protego,
+  cached per origin for this fetcher only), a descriptive User-Agent;
+- **incrementality**: conditional GET (``If-None-Match`` / ``If-Modified-Since``); a 304 comes back
+  as a :class:`~newswire.models.Page` with ``status == 304`` and an empty body;
+- **robustness**: connect/read timeouts plus a total deadline per response, retries with
+  exponential backoff on timeouts, connection errors, 408/429/5xx, honouring ``Retry-After``
+  (seconds or HTTP date) up to ``max_retry_wait`` (a longer demand fails at once with
+  ``retry_after`` set, so the caller can schedule the source later);
+- **limits**: the body is streamed and the response abandoned once it passes ``max_bytes``:
+  by default that is a ``FetchError("too-large")`` (a cut XML feed or half a page is worse than
+  none); with ``truncate_oversize=True`` the first ``max_bytes`` come back with ``Page.truncated``;
+  at most ``max_redirects`` redirects, a repeated URL is ``redirect-loop``;
+- **SSRF guard**: only http(s); every hop is checked, and the address actually connected to is
+  checked at connect time (after DNS resolution, so a DNS answer cannot slip a private address
+  past the check): private, loopback, link-local (cloud metadata 169.254.169.254), multicast,
+  reserved and unspecified addresses are refused unless ``allow_private_network`` (or the address
+  is in ``allowed_networks``). Environment proxies are ignored for the same reason.
+
+Every failure is a :class:`FetchError` with a short machine ``reason``:
+``bad-url``, ``bad-scheme``, ``private-address``, ``dns-error``, ``connect-error``, ``timeout``,
+``robots-disallowed``, ``robots-unavailable``, ``http-<status>``, ``too-large``,
+``bad-content-type``, ``redirect-loop``, ``too-many-redirects``, ``bad-redirect``, ``protocol-error``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import email.utils
+import ipaddress
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
+
+import httpcore
+import httpx
+from protego import Protego
+
+from newswire.models import Page
+
+if TYPE_CHECKING:
+    from newswire.config import SourceConfig
+
+DEFAULT_USER_AGENT = "newswire/0.1 (+https://github.com/newswire/newswire; news ingestion bot)"
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+ROBOTS_MAX_BYTES = 512_000  # Google's limit is 500 KiB
+
+
+class FetchError(Exception):
+    """A request that gave no usable response. ``reason`` is short and stable, for reports and metrics."""
+
+    def __init__(
+        self,
+        reason: str,
+        url: str,
+        detail: str | None = None,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ):
+        self.reason = reason
+        self.url = url
+        self.detail = detail
+        self.status = status
+        self.retry_after = retry_after  # seconds the server asked us to wait, if it did
+        super().__init__(f"{reason}: {url}" + (f" ({detail})" if detail else ""))
+
+    @property
+    def retryable(self) -> bool:
+        return self.reason in ("timeout", "connect-error")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FetchPolicy:
+    """All limits of one fetcher; times in seconds, sizes in bytes."""
+
+    user_agent: str = DEFAULT_USER_AGENT
+    rate_limit: float = 1.0  # requests per second per host
+    max_concurrency: int = 2  # parallel requests per host
+    max_workers: int = 8  # threads of fetch_many, across hosts
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+    total_timeout: float = 60.0  # whole response, so a dripping server cannot stall the run
+    max_bytes: int = 5_000_000
+    truncate_oversize: bool = False  # False: FetchError("too-large"); True: Page.truncated
+    max_redirects: int = 5
+    retries: int = 2  # attempts after the first
+    backoff_base: float = 0.5  # waits 0.5, 1, 2, ... s
+    max_retry_wait: float = 60.0
+    respect_robots: bool = True
+    max_crawl_delay: float = 30.0
+    allow_private_network: bool = False
+    allowed_networks: tuple[str, ...] = ()  # CIDRs reachable even when private (e.g. "127.0.0.1/32")
+    _networks: tuple[Any, ...] = field(default=(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        checks = {
+            "rate_limit": self.rate_limit > 0,
+            "max_concurrency": self.max_concurrency >= 1,
+            "max_workers": self.max_workers >= 1,
+            "connect_timeout": self.connect_timeout > 0,
+            "read_timeout": self.read_timeout > 0,
+            "total_timeout": self.total_timeout > 0,
+            "max_bytes": self.max_bytes > 0,
+            "max_redirects": self.max_redirects >= 0,
+            "retries": self.retries >= 0,
+            "backoff_base": self.backoff_base >= 0,
+            "max_retry_wait": self.max_retry_wait >= 0,
+        }
+        bad = [name for name, ok in checks.items() if not ok]
+        if bad:
+            raise ValueError(f"FetchPolicy: out of range: {', '.join(f'{n}={getattr(self, n)!r}' for n in bad)}")
+        nets = tuple(ipaddress.ip_network(cidr, strict=False) for cidr in self.allowed_networks)
+        object.__setattr__(self, "_networks", nets)
+
+    @classmethod
+    def from_source(cls, source: "SourceConfig", **overrides: Any) -> "FetchPolicy":
+        """The policy a configured source asks for; keyword overrides win."""
+        values = dict(
+            user_agent=source.user_agent,
+            rate_limit=source.rate_limit,
+            max_concurrency=source.max_concurrency,
+            connect_timeout=source.timeouts.connect,
+            read_timeout=source.timeouts.read,
+            total_timeout=source.timeouts.total,
+            max_bytes=int(source.max_bytes),
+            max_redirects=source.max_redirects,
+            retries=source.retries,
+            max_retry_wait=source.max_retry_wait.total_seconds(),
+            respect_robots=source.respect_robots,
+            allow_private_network=source.allow_private_network,
+        )
+        values.update(overrides)
+        return cls(**values)
+
+    def address_allowed(self, address: str) -> bool:
+        """Whether connecting to this IP address is allowed."""
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        if self.allow_private_network or any(ip in net for net in self._networks):
+            return True
+        return is_public_address(ip)
+
+
+def is_public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """True for globally routable unicast addresses; False for private, loopback, link-local
+    (including 169.254.169.254, the cloud metadata service), shared, reserved, multicast, unspecified."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+# ---------------------------------------------------------------- address screening
+
+
+_LOCAL_NAMES = re.compile(r"(^|\.)(localhost|localdomain|local|internal|home\.arpa)\.?$", re.IGNORECASE)
+
+
+def screen_url(url: str, *, allow_private_network: bool = False) -> str | None:
+    """Cheap check of an announced URL, without DNS: a refusal reason, or None if it may be fetched.
+
+    Refuses non-http(s) schemes (``bad-scheme``), URLs without a host (``bad-url``), IP literals in
+    private/loopback/link-local/reserved ranges and local-only names such as ``localhost``
+    (``private-address``). Names that resolve to such addresses are caught when fetched.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return "bad-url"
+    if parts.scheme.lower() not in ("http", "https"):
+        return "bad-scheme"
+    if not host:
+        return "bad-url"
+    if allow_private_network:
+        return None
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return "private-address" if _LOCAL_NAMES.search(host) else None
+    return None if is_public_address(ip) else "private-address"
+
+
+class _RefusedAddress(httpcore.ConnectError):
+    """Raised inside the connection layer when a resolved address is not allowed."""
+
+
+class _ResolveError(httpcore.ConnectError):
+    """The host name did not resolve."""
+
+
+class _GuardedBackend(httpcore.SyncBackend):
+    """Resolves the host itself, checks every address, and connects to a checked IP only."""
+
+    def __init__(self, policy: FetchPolicy):
+        self._policy = policy
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):  # type: ignore[override]
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:  # httpcore maps errors only around its own socket calls
+            raise _ResolveError(str(exc)) from exc
+        addresses = list(dict.fromkeys(info[4][0] for info in infos))
+        refused = [a for a in addresses if not self._policy.address_allowed(a)]
+        if refused:
+            raise _RefusedAddress(f"{host} resolves to {', '.join(refused)}")
+        error: Exception | None = None
+        for address in addresses:
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+        raise error or OSError(f"no address for {host}")
+
+
+class _GuardedTransport(httpx.HTTPTransport):
+    """httpx's transport with the guarded connection layer (and no environment proxies)."""
+
+    def __init__(self, policy: FetchPolicy, max_connections: int):
+        super().__init__(trust_env=False)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            network_backend=_GuardedBackend(policy),
+        )
+
+
+# ---------------------------------------------------------------- per-host politeness
+
+
+@dataclass(slots=True)
+class _Host:
+    semaphore: threading.BoundedSemaphore
+    interval: float
+    next_time: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass(slots=True)
+class _Robots:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    parser: Protego | None = None  # None (and no error): everything allowed
+    loaded: bool = False
+    error: FetchError | None = None  # robots.txt unreachable: raised for every URL of the origin
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds from a Retry-After header (delta seconds or HTTP date); None if absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{(parts.netloc or '').lower()}"
+
+
+def _cause_chain(exc: BaseException) -> Iterator[BaseException]:
+    seen = 0
+    while exc is not None and seen < 10:
+        yield exc
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+        seen += 1
+
+
+class Fetcher:
+    """An HTTP client for one run. Thread-safe; use as a context manager or call :meth:`close`."""
+
+    def __init__(
+        self,
+        policy: FetchPolicy | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.policy = policy or FetchPolicy()
+        self._clock = clock
+        self._sleep = sleep
+        p = self.policy
+        self._client = httpx.Client(
+            transport=_GuardedTransport(p, max_connections=max(p.max_workers, p.max_concurrency) * 2),
+            timeout=httpx.Timeout(connect=p.connect_timeout, read=p.read_timeout, write=p.read_timeout, pool=p.total_timeout),
+            follow_redirects=False,
+            trust_env=False,
+            headers={"User-Agent": p.user_agent, "Accept-Encoding": "gzip, deflate"},
+        )
+        self._lock = threading.Lock()
+        self._hosts: dict[str, _Host] = {}
+        self._robots: dict[str, _Robots] = {}
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> "Fetcher":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ public API
+
+    def get(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept: str | None = None,
+        content_types: Sequence[str] | None = None,
+    ) -> Page:
+        """GET ``url`` under the policy, following redirects.
+
+        Args:
+            etag, last_modified: validators from the previous response; sent as
+                ``If-None-Match`` / ``If-Modified-Since``. A 304 is returned as a Page with status 304.
+            accept: the Accept header.
+            content_types: if given, a 200 whose media type is not one of these (prefix match, e.g.
+                ``"text/"``) fails with ``bad-content-type`` before its body is read.
+
+        Raises:
+            FetchError: see the module docstring for the reasons.
+        """
+        headers: dict[str, str] = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        if accept:
+            headers["Accept"] = accept
+        return self._follow(url, headers, content_types, self.policy.max_bytes, check_robots=True)
+
+    def fetch_many(self, urls: Iterable[str], **kwargs: Any) -> list[Page | FetchError]:
+        """GET many URLs in parallel (per-host limits still apply); results in input order, never raises FetchError."""
+        urls = list(urls)
+        if not urls:
+            return []
+
+        def one(u: str) -> Page | FetchError:
+            try:
+                return self.get(u, **kwargs)
+            except FetchError as exc:
+                return exc
+
+        with ThreadPoolExecutor(max_workers=min(self.policy.max_workers, len(urls))) as pool:
+            return list(pool.map(one, urls))
+
+    def robots_allows(self, url: str) -> bool:
+        """Whether robots.txt lets this fetcher's user agent fetch ``url`` (robots.txt is read once per origin).
+
+        Raises:
+            FetchError: robots.txt was unreachable (``robots-unavailable`` for a 5xx, else the connection error).
+        """
+        robots = self._robots_for(url)
+        if robots.error is not None:
+            raise FetchError(robots.error.reason, url, f"robots.txt: {robots.error.detail or robots.error.reason}")
+        return robots.parser is None or robots.parser.can_fetch(url, self.policy.user_agent)
+
+    # ------------------------------------------------------------ internals
+
+    def _follow(
+        self, url: str, headers: dict[str, str], content_types: Sequence[str] | None, max_bytes: int, *, check_robots: bool
+    ) -> Page:
+        chain = [url]
+        current = url
+        while True:
+            self._check_target(current)
+            if check_robots and self.policy.respect_robots and not self.robots_allows(current):
+                raise FetchError("robots-disallowed", current)
+            status, resp_headers, body, truncated = self._with_retries(current, headers, content_types, max_bytes)
+            if status not in REDIRECT_STATUSES:
+                return Page(
+                    url=url,
+                    final_url=current,
+                    status=status,
+                    headers=resp_headers,
+                    body=body,
+                    fetched_at=datetime.now(timezone.utc),
+                    truncated=truncated,
+                )
+            location = resp_headers.get("location")
+            if not location:
+                raise FetchError("bad-redirect", current, f"{status} without Location")
+            target = urljoin(current, location.strip())
+            if target in chain:
+                raise FetchError("redirect-loop", url, " -> ".join(chain + [target]))
+            if len(chain) > self.policy.max_redirects:
+                raise FetchError("too-many-redirects", url, f"more than {self.policy.max_redirects}")
+            chain.append(target)
+            current = target
+
+    def _check_target(self, url: str) -> None:
+        reason = screen_url(url, allow_private_network=True)  # scheme and shape; addresses below
+        if reason:
+            raise FetchError(reason, url)
+        host = urlsplit(url).hostname or ""
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            if not self.policy.allow_private_network and _LOCAL_NAMES.search(host):
+                raise FetchError("private-address", url, host) from None
+            return  # a name: checked after resolution, at connect time
+        if not self.policy.address_allowed(str(ip)):
+            raise FetchError("private-address", url, host)
+
+    def _host(self, url: str) -> _Host:
+        key = (urlsplit(url).hostname or "").lower()
+        with self._lock:
+            host = self._hosts.get(key)
+            if host is None:
+                host = _Host(
+                    semaphore=threading.BoundedSemaphore(self.policy.max_concurrency),
+                    interval=1.0 / self.policy.rate_limit,
+                )
+                self._hosts[key] = host
+            return host
+
+    @contextmanager
+    def _turn(self, url: str) -> Iterator[None]:
+        """Hold one of the host's concurrency slots, starting no sooner than its rate limit allows."""
+        host = self._host(url)
+        with host.semaphore:
+            with host.lock:
+                now = self._clock()
+                start = max(now, host.next_time)
+                host.next_time = start + host.interval
+            if start > now:
+                self._sleep(start - now)
+            yield
+
+    def _robots_for(self, url: str) -> _Robots:
+        """This origin's robots.txt, fetched once (RFC 9309: 4xx = no rules, 5xx = unreachable)."""
+        origin = _origin(url)
+        with self._lock:
+            robots = self._robots.setdefault(origin, _Robots())
+        with robots.lock:
+            if robots.loaded:
+                return robots
+            try:
+                page = self._follow(origin + "/robots.txt", {}, None, ROBOTS_MAX_BYTES, check_robots=False)
+            except FetchError as exc:
+                if exc.status is not None and exc.status >= 500:
+                    robots.error = FetchError("robots-unavailable", exc.url, f"answered {exc.status}")
+                elif exc.reason in ("timeout", "connect-error", "dns-error", "private-address"):
+                    robots.error = exc  # the origin itself is unreachable: fail its URLs fast
+                # else (4xx, too large, redirect trouble): treated as "no robots.txt"
+            else:
+                text = page.body.decode("utf-8", errors="replace") if page.status == 200 else ""
+                robots.parser = Protego.parse(text) if text.strip() else None
+                delay = robots.parser.crawl_delay(self.policy.user_agent) if robots.parser else None
+                if delay:
+                    host = self._host(url)
+                    with host.lock:
+                        host.interval = max(host.interval, min(float(delay), self.policy.max_crawl_delay))
+            robots.loaded = True
+            return robots
+
+    def _with_retries(
+        self, url: str, headers: dict[str, str], content_types: Sequence[str] | None, max_bytes: int
+    ) -> tuple[int, dict[str, str], bytes, bool]:
+        p = self.policy
+        attempt = 0
+        while True:
+            error: FetchError | None = None
+            retry_after: float | None = None
+            with self._turn(url):
+                try:
+                    result = self._send(url, headers, content_types, max_bytes)
+                except FetchError as exc:
+                    error = exc
+            if error is None:
+                status, resp_headers = result[0], result[1]
+                if status < 400:
+                    return result
+                retry_after = parse_retry_after(resp_headers.get("retry-after"))
+                error = FetchError(f"http-{status}", url, status=status, retry_after=retry_after)
+                if status not in RETRY_STATUSES:
+                    raise error
+            elif not error.retryable:
+                raise error
+            if attempt >= p.retries:
+                raise error
+            wait = retry_after if retry_after is not None else p.backoff_base * (2**attempt)
+            if wait > p.max_retry_wait:
+                error.detail = f"Retry-After {wait:.0f}s exceeds the {p.max_retry_wait:.0f}s cap"
+                raise error
+            attempt += 1
+            if wait > 0:
+                self._sleep(wait)
+
+    def _send(
+        self, url: str, headers: dict[str, str], content_types: Sequence[str] | None, max_bytes: int
+    ) -> tuple[int, dict[str, str], bytes, bool]:
+        """One request, body streamed up to the size limit."""
+        deadline = self._clock() + self.policy.total_timeout
+        try:
+            with self._client.stream("GET", url, headers=headers) as resp:
+                resp_headers = {k.lower(): v for k, v in resp.headers.items()}
+                status = resp.status_code
+                if not 200 <= status < 300:
+                    return status, resp_headers, b"", False
+                if content_types and not _media_type_ok(resp_headers.get("content-type"), content_types):
+                    raise FetchError("bad-content-type", url, resp_headers.get("content-type"))
+                declared = resp_headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > max_bytes and not self.policy.truncate_oversize:
+                    raise FetchError("too-large", url, f"Content-Length {declared} > {max_bytes}")
+                body = bytearray()
+                truncated = False
+                for chunk in resp.iter_bytes():
+                    if self._clock() > deadline:
+                        raise FetchError("timeout", url, f"body not complete after {self.policy.total_timeout}s")
+                    if len(body) + len(chunk) > max_bytes:
+                        if not self.policy.truncate_oversize:
+                            raise FetchError("too-large", url, f"body passed {max_bytes} bytes")
+                        body += chunk[: max_bytes - len(body)]
+                        truncated = True
+                        break
+                    body += chunk
+                return status, resp_headers, bytes(body), truncated
+        except httpx.TimeoutException as exc:
+            raise FetchError("timeout", url, type(exc).__name__) from None
+        except (httpx.ConnectError, httpx.ProxyError) as exc:
+            for cause in _cause_chain(exc):
+                if isinstance(cause, _RefusedAddress):
+                    raise FetchError("private-address", url, str(cause)) from None
+                if isinstance(cause, _ResolveError):
+                    raise FetchError("dns-error", url, str(cause)) from None
+            raise FetchError("connect-error", url, str(exc) or type(exc).__name__) from None
+        except httpx.HTTPError as exc:  # protocol violations, bad encodings, dropped connections
+            reason = "timeout" if isinstance(exc, httpx.TimeoutException) else "protocol-error"
+            raise FetchError(reason, url, f"{type(exc).__name__}: {exc}") from None
+
+
+def _media_type_ok(content_type: str | None, allowed: Sequence[str]) -> bool:
+    media = (content_type or "").split(";")[0].strip().lower()
+    return not media or any(media.startswith(a.lower()) for a in allowed)
+
+
+# ---------------------------------------------------------------- text decoding
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
+
+def declared_charset(headers: dict[str, str]) -> str | None:
+    """The charset parameter of the Content-Type header, if any and known to Python."""
+    match = re.search(r"charset\s*=\s*[\"']?([^\s;\"']+)", headers.get("content-type", ""), re.IGNORECASE)
+    return _known_codec(match.group(1)) if match else None
+
+
+def _known_codec(name: str | bytes) -> str | None:
+    if isinstance(name, bytes):
+        name = name.decode("ascii", "ignore")
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def decode_body(body: bytes, headers: dict[str, str]) -> tuple[str, str]:
+    """Decode a text body; returns ``(text, encoding used)``. Never raises.
+
+    Order: a byte-order mark; the header's charset; an HTML ``<meta charset>``; UTF-8. A candidate
+    is used only if the bytes decode with it cleanly, so a *wrong* declaration (say ``utf-8`` on a
+    Latin-1 body) falls through to detection (charset_normalizer; windows-1252 wins ties), and
+    finally to cp1252 with replacement characters.
+    """
+    for bom, codec in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if body.startswith(bom):
+            return body.decode(codec, errors="replace"), codec
+    meta = _META_CHARSET.search(body[:4096])
+    candidates = [declared_charset(headers), _known_codec(meta.group(1)) if meta else None, "utf-8"]
+    for codec in dict.fromkeys(c for c in candidates if c):
+        try:
+            return body.decode(codec), codec
+        except (UnicodeDecodeError, LookupError):
+            continue
+    from charset_normalizer import from_bytes  # trafilatura's own dependency
+
+    matches = list(from_bytes(body[:200_000]))
+    if matches:
+        best = matches[0]
+        tied = [m.encoding for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
+        # Short Western texts fit several single-byte codecs equally well; the web's usual
+        # mislabelled charset is windows-1252 (WHATWG maps "latin1" to it), so it wins ties.
+        encoding = "cp1252" if "cp1252" in tied else best.encoding
+        return body.decode(encoding, errors="replace"), encoding
+    return body.decode("cp1252", errors="replace"), "cp1252"
+
+
+def page_text(page: Page) -> str:
+    """A page's body as text (see :func:`decode_body`)."""
+    return decode_body(page.body, page.headers)[0]

@@ -1,0 +1,167 @@
+"""Feed bytes to :class:`~newswire.models.Entry` values: RSS 0.9x/1.0/2.0 and Atom via feedparser, JSON Feed here.
+
+feedparser is always handed bytes that the project's own client fetched, never a URL or a path
+(its own fetching has no timeout, and a path-like string is read as a local file). Ill-formed
+("bozo") feeds are not thrown away: whatever entries feedparser recovered are used. A
+:class:`FeedError` is raised only when nothing usable came out.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from time import struct_time
+from typing import Any
+from urllib.parse import urljoin
+
+import feedparser
+
+from newswire.models import Entry, ItemOutcome
+
+SUMMARY_MAX_CHARS = 2000
+JSON_FEED_TYPES = ("application/feed+json", "application/json")
+
+
+class FeedError(ValueError):
+    """Nothing usable in the body. ``reason``: ``not-a-feed`` or ``unparseable-feed``."""
+
+    def __init__(self, reason: str, detail: str):
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{reason}: {detail}")
+
+
+@dataclass(kw_only=True, slots=True)
+class ParsedFeed:
+    """What a feed announced. ``problem`` describes what feedparser recovered from, if anything."""
+
+    version: str  # feedparser's name ("rss20", "atom10", ...) or "json1"/"json1.1"
+    title: str | None
+    entries: list[Entry] = field(default_factory=list)
+    skipped: list[ItemOutcome] = field(default_factory=list)
+    problem: str | None = None
+
+
+def _datetime(value: struct_time | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime(*value[:6], tzinfo=timezone.utc)
+    except (TypeError, ValueError):
+        return None
+
+
+def _iso_datetime(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _summary(text: Any) -> str | None:
+    return text[:SUMMARY_MAX_CHARS] if isinstance(text, str) and text.strip() else None
+
+
+def _looks_like_json(body: bytes, headers: dict[str, str]) -> bool:
+    media = headers.get("content-type", "").split(";")[0].strip().lower()
+    return media in JSON_FEED_TYPES or body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
+
+
+def parse_feed(
+    body: bytes, *, url: str, headers: dict[str, str] | None = None, source: str = "", language: str | None = None
+) -> ParsedFeed:
+    """Parse a fetched feed body.
+
+    Args:
+        body: the raw response bytes.
+        url: the URL it was fetched from (relative links resolve against it).
+        headers: the response headers (lower-cased names); feedparser uses the charset in Content-Type.
+        source, language: copied into every Entry.
+
+    Raises:
+        FeedError: the body holds no feed and no recoverable entries.
+    """
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    if _looks_like_json(body, headers):
+        return _parse_json_feed(body, url=url, source=source, language=language)
+    # No Content-Type at all (a local file, a bare server) is read like application/xml: the XML
+    # declaration then decides the charset, instead of feedparser flagging the feed as bozo.
+    response_headers = {"content-type": "application/xml", **headers, "content-location": url}
+    result = feedparser.parse(body, response_headers=response_headers)
+    problem = None
+    if result.get("bozo"):
+        exc = result.get("bozo_exception")
+        problem = f"{type(exc).__name__}: {exc}" if exc is not None else "ill-formed"
+    version = result.get("version") or ""
+    if not result.entries:
+        if problem and not (version and _harmless(result.get("bozo_exception"))):
+            raise FeedError("unparseable-feed", problem)
+        if not version:
+            raise FeedError("not-a-feed", "no RSS, Atom or JSON Feed document found")
+    parsed = ParsedFeed(version=version, title=result.feed.get("title"), problem=problem)
+    for item in result.entries:
+        link = (item.get("link") or "").strip()
+        guid = item.get("id") or None
+        if not link and guid and str(guid).startswith(("http://", "https://")):
+            link = str(guid).strip()
+        if not link:
+            parsed.skipped.append(ItemOutcome(url=str(guid or ""), reason="no-link", detail=item.get("title")))
+            continue
+        parsed.entries.append(
+            Entry(
+                url=urljoin(url, link),
+                source=source,
+                title=item.get("title") or None,
+                published=_datetime(item.get("published_parsed") or item.get("updated_parsed") or item.get("created_parsed")),
+                summary=_summary(item.get("summary")),
+                guid=str(guid) if guid else None,
+                language=language,
+            )
+        )
+    return parsed
+
+
+def _harmless(exc: BaseException | None) -> bool:
+    """Encoding notes (the feed parsed fine under another charset) do not make an empty feed unusable."""
+    return isinstance(exc, (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType))
+
+
+def _parse_json_feed(body: bytes, *, url: str, source: str, language: str | None) -> ParsedFeed:
+    """JSON Feed 1.0/1.1 (https://jsonfeed.org/version/1.1)."""
+    try:
+        data = json.loads(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FeedError("unparseable-feed", f"JSON Feed: {exc}") from None
+    version = data.get("version") if isinstance(data, dict) else None
+    if not isinstance(version, str) or not version.startswith("https://jsonfeed.org/version/"):
+        raise FeedError("not-a-feed", "JSON without a jsonfeed.org version")
+    items = data.get("items")
+    if not isinstance(items, list):
+        raise FeedError("unparseable-feed", "JSON Feed without an items list")
+    parsed = ParsedFeed(version="json" + version.rsplit("/", 1)[-1], title=data.get("title"))
+    base = data.get("home_page_url") if isinstance(data.get("home_page_url"), str) else url
+    for item in items:
+        if not isinstance(item, dict):
+            parsed.skipped.append(ItemOutcome(url="", reason="bad-item", detail="not an object"))
+            continue
+        link = item.get("url") or item.get("external_url")
+        guid = item.get("id")
+        if not isinstance(link, str) or not link.strip():
+            parsed.skipped.append(ItemOutcome(url=str(guid or ""), reason="no-link", detail=item.get("title")))
+            continue
+        parsed.entries.append(
+            Entry(
+                url=urljoin(base, link.strip()),
+                source=source,
+                title=item.get("title") if isinstance(item.get("title"), str) else None,
+                published=_iso_datetime(item.get("date_published")) or _iso_datetime(item.get("date_modified")),
+                summary=_summary(item.get("summary") or item.get("content_text")),
+                guid=str(guid) if guid is not None else None,
+                language=item.get("language") if isinstance(item.get("language"), str) else language,
+            )
+        )
+    return parsed
