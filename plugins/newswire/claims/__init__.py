@@ -1,0 +1,111 @@
+"""Claim extraction: the check-worthy sentences of an article and who made them.
+
+Public API::
+
+    extractor = ClaimExtractor()                  # loads the ONNX model once
+    extractor.score(["Sentence one.", ...])       # -> [0.93, ...]  P(check-worthy), model on every sentence
+    extractor.extract(article_text)               # -> [Claim(text, score, checkworthy=True, speaker, verb, ...)]
+    extract_claims(text, extractor=None)          # convenience; builds an extractor when none is given
+
+The pipeline should build one ``ClaimExtractor`` per worker process and reuse it.
+Nothing here imports torch or Airflow, and nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pysbd
+
+from ..models import Claim
+from .attribution import Attribution, attribute
+from .model import MODEL_DIR, ClaimScorer
+from .prefilter import Prefilter
+from .sentences import Sentence, split_sentences
+
+__all__ = [
+    "Attribution",
+    "Claim",
+    "ClaimExtractor",
+    "ClaimScorer",
+    "Sentence",
+    "extract_claims",
+    "split_sentences",
+]
+
+
+class ClaimExtractor:
+    """Splits text, pre-filters, scores and attributes sentences. One model load per instance.
+
+    ``threshold`` overrides the one stored with the model (chosen on dev);
+    ``prefilter=False`` sends every sentence to the model.
+    """
+
+    def __init__(
+        self,
+        model_dir: str | Path | None = None,
+        *,
+        threshold: float | None = None,
+        threads: int = 1,
+        batch_size: int = 32,
+        prefilter: bool = True,
+    ) -> None:
+        directory = Path(model_dir) if model_dir else MODEL_DIR
+        self.scorer = ClaimScorer(directory, threads=threads, batch_size=batch_size)
+        self.threshold = self.scorer.threshold if threshold is None else float(threshold)
+        self.prefilter = Prefilter.load(directory) if prefilter else None
+        self.segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+    def score(self, sentences: list[str]) -> list[float]:
+        """P(check-worthy) in [0, 1] for every sentence (the model on each, no pre-filter)."""
+        return self.scorer.score(sentences)
+
+    def keep(self, sentences: list[str]) -> list[bool]:
+        """Which sentences the pre-filter sends on to the model (all of them without one)."""
+        return self.prefilter.mask(sentences) if self.prefilter else [True] * len(sentences)
+
+    def score_filtered(self, sentences: list[str], keep: list[bool] | None = None) -> list[float]:
+        """Scores as the pipeline computes them: sentences the pre-filter drops score 0.0."""
+        keep = self.keep(sentences) if keep is None else keep
+        scored = iter(self.scorer.score([s for s, k in zip(sentences, keep) if k]))
+        return [next(scored) if k else 0.0 for k in keep]
+
+    def sentences(self, text: str) -> list[Sentence]:
+        """The sentences of ``text`` (see ``split_sentences``)."""
+        return split_sentences(text, self.segmenter)
+
+    def extract(self, text: str) -> list[Claim]:
+        """The check-worthy sentences of ``text`` with their attribution, in text order.
+
+        ``sentence_index`` is the sentence's position among all sentences of the
+        text, so ``newswire.ids.claim_id(article_id, sentence_index)`` is stable.
+        """
+        sentences = self.sentences(text)
+        texts = [s.text for s in sentences]
+        keep = self.keep(texts)
+        scores = self.score_filtered(texts, keep)
+        attributions = attribute(sentences)
+        claims: list[Claim] = []
+        seen: set[str] = set()
+        for index, (sentence, kept, score, who) in enumerate(zip(sentences, keep, scores, attributions)):
+            if not kept or score < self.threshold or sentence.text in seen:
+                continue  # repeated sentences (a caption printed twice) are one claim
+            seen.add(sentence.text)
+            claims.append(
+                Claim(
+                    text=sentence.text,
+                    score=round(score, 4),
+                    checkworthy=True,
+                    sentence_index=index,
+                    speaker=who.speaker,
+                    verb=who.verb,
+                    quote=who.quote,
+                    numbers=who.numbers,
+                )
+            )
+        return claims
+
+
+def extract_claims(text: str, extractor: ClaimExtractor | None = None) -> list[Claim]:
+    """The claims of one text. Pass an extractor to avoid loading the model per call."""
+    return (extractor or ClaimExtractor()).extract(text)
