@@ -323,7 +323,7 @@ def test_each_redirect_hop_is_checked(web_server, connections):
     web_server.redirect("/to-metadata", "http://169.254.169.254/latest/meta-data/")
     web_server.redirect("/to-file", "file:///etc/passwd")
     # Only the test server's own address is allowed: the hops' targets are not.
-    with Fetcher(FetchPolicy(allowed_networks=("127.0.0.1/32",), respect_robots=False)) as fetch:
+    with Fetcher(FetchPolicy(allowed_networks=("127.0.0.1/32",), respect_robots=False, rate_limit=100)) as fetch:
         assert reason_of(fetch, web_server.url("/to-private")) == "private-address"
         assert reason_of(fetch, web_server.url("/to-metadata")) == "private-address"
         assert reason_of(fetch, web_server.url("/to-file")) == "bad-scheme"

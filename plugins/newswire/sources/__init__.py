@@ -57,6 +57,7 @@ class Discovery:
     error: str | None = None  # reason when the source as a whole failed this run
     skipped: str | None = None  # "disabled" or "backoff": nothing was requested
     seen: int = 0  # items announced, before screening and the max_items cut
+    warning: str | None = None  # what an ill-formed feed was recovered from (its entries are still used)
     duration: float = 0.0  # seconds
 
     @property
@@ -204,14 +205,15 @@ def _discover_remote(source: SourceConfig, state: SourceState, fetcher: Fetcher,
         if source.type == "feed":
             parsed = parse_feed(page.body, url=page.final_url, headers=page.headers, source=source.name,
                                 language=source.language)
-            announced, problems = parsed.entries, parsed.skipped
+            announced, problems, warning = parsed.entries, parsed.skipped, parsed.problem
         else:
             announced, problems = _sitemap_entries(source, state, fetcher, page.body, page.final_url)
+            warning = None
     except (FeedError, SitemapError) as exc:
         return _failed(source, state, now, exc.reason, exc.detail)
     kept, refused = _select(source, announced)
     return Discovery(source=source.name, entries=kept, new_state=_succeeded(state, now, **changes),
-                     errors=problems + refused, seen=len(announced))
+                     errors=problems + refused, seen=len(announced), warning=warning)
 
 
 def _sitemap_entries(

@@ -1,13 +1,15 @@
 """Feed bytes to :class:`~newswire.models.Entry` values: RSS 0.9x/1.0/2.0 and Atom via feedparser, JSON Feed here.
 
-feedparser is always handed bytes that the project's own client fetched, never a URL or a path
-(its own fetching has no timeout, and a path-like string is read as a local file). Ill-formed
+feedparser is always handed a stream over the bytes that the project's own client fetched, never a
+URL, a path or even the raw bytes: its own fetching has no timeout, and a str *or bytes* argument
+that looks like a path is opened as a local file. Ill-formed
 ("bozo") feeds are not thrown away: whatever entries feedparser recovered are used. A
 :class:`FeedError` is raised only when nothing usable came out.
 """
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -91,7 +93,9 @@ def parse_feed(
     # No Content-Type at all (a local file, a bare server) is read like application/xml: the XML
     # declaration then decides the charset, instead of feedparser flagging the feed as bozo.
     response_headers = {"content-type": "application/xml", **headers, "content-location": url}
-    result = feedparser.parse(body, response_headers=response_headers)
+    # A stream, never the bytes themselves: feedparser opens a *bytes* argument that looks like a
+    # path as a local file (a body of b"/etc/passwd" would be read from disk).
+    result = feedparser.parse(io.BytesIO(body), response_headers=response_headers)
     problem = None
     if result.get("bozo"):
         exc = result.get("bozo_exception")
