@@ -12,35 +12,12 @@ from elasticsearch import helpers
 from newswire.dedup import fingerprint
 from newswire.ids import article_id
 from newswire.index import clusters as es_clusters
+from newswire.index.admin import ensure_indices
+from newswire.index.documents import article_document
 from newswire.models import Article
 from test_dedup import BRIEF_A, BRIEF_B, CHROME_BOTTOM, CHROME_TOP, abridged, seed_text, truncated, wire
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc)
-
-MINIMAL_MAPPING = {  # only until newswire.index.admin.ensure_indices exists
-    "properties": {
-        **{name: {"type": "keyword"} for name in ("id", "url", "source", "exact_hash", "band_keys", "cluster_id",
-                                                   "duplicate_of", "copy_sources", "copy_urls")},
-        "published": {"type": "date"},
-        "fetched_at": {"type": "date"},
-        "indexed_at": {"type": "date"},
-        "minhash": {"type": "long", "index": False},
-        "shingle_count": {"type": "integer"},
-        "duplicate_count": {"type": "integer"},
-        "is_canonical": {"type": "boolean"},
-    }
-}
-
-
-def create_indices(es, prefix: str) -> None:
-    try:
-        from newswire.index.admin import ensure_indices
-    except ImportError:
-        es.indices.create(index=f"{prefix}-articles-v1", mappings=MINIMAL_MAPPING,
-                          aliases={f"{prefix}-articles": {}}, settings={"number_of_replicas": 0})
-    else:
-        ensure_indices(es, prefix)
-
 
 def make_article(name: str, text: str, source: str, published: datetime | None, fetched: datetime) -> Article:
     url = f"https://{source}.example.org/{name}"
@@ -71,11 +48,7 @@ def index_batch(es, prefix: str, batch: list[Article]) -> None:
     fields = es_clusters.assign_clusters(es, pairs, prefix)
     assert set(fields) == {a.id for a in batch}
     actions = [
-        {"_index": f"{prefix}-articles", "_id": a.id, "_source": {
-            "id": a.id, "url": a.url, "source": a.source, "title": a.title, "text": a.text,
-            "published": a.published.isoformat() if a.published else None, "fetched_at": a.fetched_at.isoformat(),
-            "indexed_at": datetime.now(timezone.utc).isoformat(),
-            **es_clusters.fingerprint_fields(fp), **fields[a.id]}}
+        {"_index": f"{prefix}-articles", "_id": a.id, "_source": article_document(a, fp, fields[a.id])}
         for a, fp in pairs
     ]
     helpers.bulk(es, actions, refresh=True)
@@ -85,11 +58,12 @@ def cluster_state(es, prefix: str) -> dict[str, dict]:
     es.indices.refresh(index=f"{prefix}-articles")
     hits = es.search(index=f"{prefix}-articles", size=100, query={"match_all": {}},
                      _source=["title", *es_clusters.CLUSTER_FIELDS])["hits"]["hits"]
-    return {hit["_id"]: hit["_source"] for hit in hits}
+    fields = ("title", *es_clusters.CLUSTER_FIELDS)
+    return {hit["_id"]: {name: hit["_source"].get(name) for name in fields} for hit in hits}
 
 
 def ingest(es, prefix: str, articles: list[Article], batch_size: int) -> dict[str, dict]:
-    create_indices(es, prefix)
+    ensure_indices(es, prefix)
     for start in range(0, len(articles), batch_size):
         index_batch(es, prefix, articles[start : start + batch_size])
     es_clusters.reconcile(es, prefix, article_ids=[a.id for a in articles])
@@ -98,7 +72,7 @@ def ingest(es, prefix: str, articles: list[Article], batch_size: int) -> dict[st
 
 def test_find_candidates_is_one_lsh_query(es, index_prefix):
     articles = corpus()
-    create_indices(es, index_prefix)
+    ensure_indices(es, index_prefix)
     index_batch(es, index_prefix, articles)
     original = articles[0]
     found = es_clusters.find_candidates(es, fingerprint(original.text), index_prefix, exclude_id=original.id)
@@ -138,7 +112,7 @@ def test_clusters_in_es_do_not_depend_on_order_and_rerun_changes_nothing(es, ind
 
 def test_parallel_batches_end_in_one_cluster_after_reconcile(es, index_prefix):
     """Two tasks index two copies at the same moment; neither sees the other; reconcile joins them."""
-    create_indices(es, index_prefix)
+    ensure_indices(es, index_prefix)
     s1 = seed_text(1)
     original = make_article("orig", s1, "alpha", T0, T0 + timedelta(minutes=5))
     copy = make_article("copy", truncated(s1), "beta", T0 + timedelta(minutes=30), T0)
@@ -168,7 +142,7 @@ def test_parallel_batches_end_in_one_cluster_after_reconcile(es, index_prefix):
 
 
 def test_a_new_earlier_article_takes_over_the_cluster(es, index_prefix):
-    create_indices(es, index_prefix)
+    ensure_indices(es, index_prefix)
     s3 = seed_text(3)
     later = make_article("later", s3, "alpha", T0 + timedelta(days=1), T0)
     index_batch(es, index_prefix, [later])

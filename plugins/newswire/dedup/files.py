@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 
 from newswire.dedup.cluster import DedupItem
 from newswire.dedup.fingerprint import fingerprint
 from newswire.dedup.params import DEFAULT_PARAMS, DedupParams
+from newswire.extract import extract_path
 from newswire.models import Article
 
 
 def read_article(path: str) -> Article:
-    """The cleaned ``Article`` of a local text or HTML file (pipeline extraction)."""
-    try:
-        from newswire.extract import extract_path
-    except ImportError:  # TEMPORARY until newswire.extract lands
-        import trafilatura
+    """The cleaned ``Article`` of a local text or HTML file, by the pipeline's own extraction.
 
-        raw = Path(path).read_text(encoding="utf-8", errors="replace")
-        if path.lower().endswith((".html", ".htm")):
-            raw = trafilatura.extract(raw, include_comments=False, deduplicate=False) or ""
-        return Article(text=raw, path=path)
+    A file the quality gate rejects still gets its (possibly empty) text: every
+    input is clustered, an empty text as a singleton.
+    """
     return extract_path(path)
 
 

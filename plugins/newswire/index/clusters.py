@@ -17,11 +17,12 @@ from typing import Any
 from elasticsearch import Elasticsearch, helpers
 
 from newswire.dedup import DEFAULT_PARAMS, DedupItem, DedupParams, cluster, cluster_fields, is_duplicate
+from newswire.index import names
+from newswire.index.documents import CLUSTER_FIELDS
 from newswire.models import Article, Fingerprint
 
 log = logging.getLogger(__name__)
 
-CLUSTER_FIELDS = ("cluster_id", "is_canonical", "duplicate_of", "duplicate_count", "copy_sources", "copy_urls")
 FINGERPRINT_FIELDS = ("exact_hash", "band_keys", "minhash", "shingle_count")
 SOURCE_FIELDS = ("id", "url", "source", "published", "fetched_at", *FINGERPRINT_FIELDS, *CLUSTER_FIELDS)
 MSEARCH_CHUNK = 50  # candidate queries per _msearch request
@@ -30,17 +31,7 @@ MAX_CLUSTER_NODES = 10_000  # a component this large is a pathology: stop growin
 
 def articles_alias(prefix: str) -> str:
     """The articles alias for an index prefix."""
-    return f"{prefix}-articles"
-
-
-def fingerprint_fields(fp: Fingerprint) -> dict[str, Any]:
-    """The article-document fields that hold a fingerprint."""
-    return {
-        "exact_hash": fp.exact_hash,
-        "band_keys": list(fp.band_keys),
-        "minhash": list(fp.minhash),
-        "shingle_count": fp.shingle_count,
-    }
+    return names.alias(prefix, "articles")
 
 
 def _parse_date(value: Any) -> datetime | None:
