@@ -7,7 +7,10 @@ indices that already sit behind their alias are left alone.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from elasticsearch import ApiError, AuthorizationException, BadRequestError, Elasticsearch
@@ -54,14 +57,47 @@ def _english_analyzer_works(es: Elasticsearch) -> bool:
     return True
 
 
-def put_templates(es: Elasticsearch, prefix: str, caps: Capabilities) -> list[str]:
-    """Write the component and index templates (PUT overwrites: idempotent). Returns their names."""
+def _checksum(body: dict[str, Any]) -> str:
+    return hashlib.sha1(json.dumps(body, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _stored_checksums(es: Elasticsearch, prefix: str) -> dict[str, str]:
+    """Checksums of the newswire templates already on the cluster, by name."""
+    found: dict[str, str] = {}
+    components = es.cluster.get_component_template(name=f"{prefix}-*", ignore=404).body
+    for item in components.get("component_templates", []):
+        found[item["name"]] = item["component_template"].get("_meta", {}).get("checksum", "")
+    indexes = es.indices.get_index_template(name=f"{prefix}-*", ignore=404).body
+    for item in indexes.get("index_templates", []):
+        found[item["name"]] = item["index_template"].get("_meta", {}).get("checksum", "")
+    return found
+
+
+def put_templates(
+    es: Elasticsearch, prefix: str, caps: Capabilities, kinds: Iterable[str] = names.KINDS
+) -> list[str]:
+    """Write the component and index templates that differ from the stored ones; returns their names.
+
+    Each template carries a checksum of its body in ``_meta``, so an unchanged
+    template is not rewritten (Elasticsearch validates every PUT, which is slow).
+    """
+    kinds = set(kinds)
+    stored = _stored_checksums(es, prefix)
     written = []
-    for name, body in component_templates(prefix, caps).items():
-        es.cluster.put_component_template(name=name, **body)
-        written.append(name)
-    for name, body in index_templates(prefix).items():
-        es.indices.put_index_template(name=name, **body)
+    wanted = [("component", name, body) for name, body in component_templates(prefix, caps).items()]
+    wanted += [
+        ("index", name, body) for name, body in index_templates(prefix).items()
+        if name.removeprefix(f"{prefix}-") in kinds
+    ]
+    for type_, name, body in wanted:
+        checksum = _checksum(body)
+        if stored.get(name) == checksum:
+            continue
+        body = {**body, "_meta": {**body.get("_meta", {}), "checksum": checksum}}
+        if type_ == "component":
+            es.cluster.put_component_template(name=name, **body)
+        else:
+            es.indices.put_index_template(name=name, **body)
         written.append(name)
     return written
 
@@ -84,21 +120,27 @@ def create_versioned_index(es: Elasticsearch, prefix: str, kind: str, version: i
 
 
 def ensure_indices(
-    es: Elasticsearch, prefix: str = names.DEFAULT_PREFIX, caps: Capabilities | None = None
+    es: Elasticsearch,
+    prefix: str = names.DEFAULT_PREFIX,
+    caps: Capabilities | None = None,
+    kinds: Iterable[str] = names.KINDS,
 ) -> dict[str, Any]:
     """Make sure the templates exist and every kind has a versioned index behind its alias.
 
-    Returns a summary: the analysis mode, the templates written and per kind the
+    ``kinds`` limits the work to some index kinds (all by default). Returns a
+    summary: the analysis mode, the templates written (unchanged ones are skipped) and per kind the
     alias, its index and a status (``created``, ``exists``, or ``outdated`` when the
     index predates the current mapping version and needs ``newswire reindex``).
     """
     caps = caps or detect_capabilities(es)
+    kinds = list(kinds)
     summary: dict[str, Any] = {
         "analysis": caps.analysis,
-        "templates": put_templates(es, prefix, caps),
+        "templates": put_templates(es, prefix, caps, kinds),
         "indices": {},
     }
-    for kind, version in names.MAPPING_VERSIONS.items():
+    for kind in kinds:
+        version = names.MAPPING_VERSIONS[kind]
         alias = names.alias(prefix, kind)
         index = current_index(es, alias)
         if index is not None:
