@@ -36,7 +36,7 @@ from newswire.es_local import server_version
 from newswire.dedup import DEFAULT_PARAMS, DedupParams, is_duplicate
 from newswire.dedup.fingerprint import band_keys
 from newswire.index.admin import ensure_indices
-from newswire.index.clusters import articles_alias, find_candidates
+from newswire.index.clusters import articles_alias, find_candidates, item_from_source
 from newswire.models import Fingerprint
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -44,12 +44,28 @@ COPY_EVERY = 10
 KEEP = 0.85  # share of MinHash values a synthetic copy keeps
 
 
-def synthetic(rng: np.random.Generator, params: DedupParams, base: np.ndarray | None = None) -> Fingerprint:
-    """A random fingerprint, or a near copy of ``base`` (about KEEP of its values kept)."""
+def near_copy(rng: np.random.Generator, base: np.ndarray | None, params: DedupParams) -> np.ndarray:
+    """A random MinHash signature, or a near copy of ``base`` (about KEEP of its values kept)."""
     values = rng.integers(0, 2**32 - 1, size=params.num_perm, dtype=np.uint64)
-    if base is not None:
-        kept = rng.random(params.num_perm) < KEEP
-        values = np.where(kept, base, values)
+    if base is None:
+        return values
+    return np.where(rng.random(params.num_perm) < KEEP, base, values)
+
+
+def signature(n: int, params: DedupParams) -> np.ndarray:
+    """Document ``n``'s signature, regenerated on demand (nothing kept: memory stays flat).
+
+    Every COPY_EVERY-th document copies one of the 1,000 documents before it.
+    """
+    rng = np.random.default_rng([1, n])
+    base = None
+    if n % COPY_EVERY == COPY_EVERY - 1:
+        base = signature(n - 1 - int(rng.integers(0, min(n, 1000))), params)
+    return near_copy(rng, base, params)
+
+
+def as_fingerprint(values: np.ndarray, rng: np.random.Generator, params: DedupParams) -> Fingerprint:
+    """A fingerprint around a signature: its real band keys, a random exact hash and shingle count."""
     return Fingerprint(
         exact_hash=uuid.UUID(bytes=rng.bytes(16)).hex,
         minhash=[int(v) for v in values],
@@ -58,50 +74,30 @@ def synthetic(rng: np.random.Generator, params: DedupParams, base: np.ndarray | 
     )
 
 
-def documents(start: int, stop: int, params: DedupParams, seed: int = 1) -> Iterator[dict]:
+def documents(start: int, stop: int, params: DedupParams) -> Iterator[dict]:
     """Article documents ``start..stop-1``: deterministic, generated lazily (flat memory)."""
     for n in range(start, stop):
-        rng = np.random.default_rng([seed, n])
-        base = None
-        if n % COPY_EVERY == COPY_EVERY - 1:
-            base_n = n - 1 - int(rng.integers(0, min(n, 1000)))
-            base = np.asarray(_signature(base_n, params, seed), dtype=np.uint64)
-        fp = synthetic(rng, params, base)
-        doc_id = f"{n:08d}"
+        fp = as_fingerprint(signature(n, params), np.random.default_rng([2, n]), params)
+        doc_id, stamp = f"{n:08d}", (T0 + timedelta(minutes=n)).isoformat()
         yield {
-            "_index": "",
             "_id": doc_id,
             "_source": {
                 "id": doc_id, "url": f"https://s{n % 50}.example.org/{n}", "source": f"s{n % 50}",
-                "published": (T0 + timedelta(minutes=n)).isoformat(), "fetched_at": (T0 + timedelta(minutes=n)).isoformat(),
-                "indexed_at": datetime.now(UTC).isoformat(), "exact_hash": fp.exact_hash, "band_keys": fp.band_keys,
-                "minhash": fp.minhash, "shingle_count": fp.shingle_count, "cluster_id": doc_id, "is_canonical": True,
+                "published": stamp, "fetched_at": stamp, "indexed_at": datetime.now(UTC).isoformat(),
+                "exact_hash": fp.exact_hash, "band_keys": fp.band_keys, "minhash": fp.minhash,
+                "shingle_count": fp.shingle_count, "cluster_id": doc_id, "is_canonical": True,
                 "duplicate_count": 0, "copy_sources": [], "copy_urls": [],
             },
         }
 
 
-def _signature(n: int, params: DedupParams, seed: int) -> list[int]:
-    """The signature of document ``n`` (regenerated, not stored: memory stays flat)."""
-    rng = np.random.default_rng([seed, n])
-    base = None
-    if n % COPY_EVERY == COPY_EVERY - 1:
-        base_n = n - 1 - int(rng.integers(0, min(n, 1000)))
-        base = np.asarray(_signature(base_n, params, seed), dtype=np.uint64)
-    values = rng.integers(0, 2**32 - 1, size=params.num_perm, dtype=np.uint64)
-    if base is not None:
-        kept = rng.random(params.num_perm) < KEEP
-        values = np.where(kept, base, values)
-    return [int(v) for v in values]
-
-
-def queries(count: int, params: DedupParams) -> list[Fingerprint]:
+def queries(count: int, params: DedupParams, seed: int) -> list[Fingerprint]:
     """Half new stories, half copies of documents among the first 1,000 (present at every size)."""
-    rng = np.random.default_rng(12345)
+    rng = np.random.default_rng(seed)
     out = []
     for i in range(count):
-        base = np.asarray(_signature(int(rng.integers(0, 1000)), params, 1), dtype=np.uint64) if i % 2 else None
-        out.append(synthetic(rng, params, base))
+        base = signature(int(rng.integers(0, 1000)), params) if i % 2 else None
+        out.append(as_fingerprint(near_copy(rng, base, params), rng, params))
     return out
 
 
@@ -112,9 +108,7 @@ def dedup_cost(es: Elasticsearch, prefix: str, fps: list[Fingerprint], params: D
     for fp in fps:
         candidates = find_candidates(es, fp, prefix, params=params)
         found += any(
-            is_duplicate(fp, Fingerprint(exact_hash=c["exact_hash"], minhash=c["minhash"], band_keys=c["band_keys"],
-                                         shingle_count=c["shingle_count"]), params)
-            for c in candidates
+            is_duplicate(fp, item_from_source(candidate).fingerprint, params) for candidate in candidates
         )
     return (time.perf_counter() - started) / len(fps), found
 
@@ -160,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     process = psutil.Process()
     run = f"bench-dedup-{uuid.uuid4().hex[:6]}"
     prefixes = {size: f"{run}-{size}" for size in sizes}
-    fps, warmup = queries(args.queries, params), queries(50, params)[::-1]
+    fps, warmup = queries(args.queries, params, seed=12345), queries(50, params, seed=54321)
 
     with elasticsearch_url() as url:
         es = Elasticsearch(url, request_timeout=120)
