@@ -26,6 +26,7 @@ def import_saved_objects(
     api_key: str | None = None,
     space: str | None = None,
     wait_seconds: float = 0,
+    retry_interval: float = 2,
     timeout: float = 30,
     verify: bool | str = True,
 ) -> dict[str, Any]:
@@ -37,7 +38,8 @@ def import_saved_objects(
         auth: (username, password) for basic auth, or None.
         api_key: an Elasticsearch API key (base64 ``id:key``) instead of ``auth``.
         space: a Kibana space id; the default space when None.
-        wait_seconds: keep retrying while Kibana is not up yet, this long.
+        wait_seconds: keep retrying while Kibana is not up yet, this long,
+            every ``retry_interval`` seconds.
 
     Raises:
         KibanaImportError: Kibana answered with an error, or reported objects it
@@ -65,7 +67,7 @@ def import_saved_objects(
                     raise
             if time.monotonic() >= deadline:
                 break
-            time.sleep(2)
+            time.sleep(retry_interval)
     if response.status_code != 200:
         raise KibanaImportError(f"Kibana answered {response.status_code}: {response.text[:500]}")
     result = response.json()
