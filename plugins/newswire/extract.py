@@ -39,6 +39,7 @@ class ExtractOptions:
     max_text_chars: int = 2_000_000  # plain text / Markdown
     favor_precision: bool = True
     escalate_below_chars: int = 1200  # re-extract with trafilatura's fallbacks when the fast pass is shorter
+    escalate_gain: float = 1.0  # ... and take the new text when it is this many times longer
     language_sample_chars: int = 3000
 
 
@@ -184,14 +185,19 @@ def _html_article(data: bytes, *, url: str | None, options: ExtractOptions) -> A
         deduplicate=False,
         include_tables=True,
     )
+    # Cascade, cheapest first, each stage only when the previous one found little text:
+    # precision without fallbacks -> precision with trafilatura's fallbacks -> balanced.
     doc = trafilatura.bare_extraction(tree, fast=True, with_metadata=True, **kwargs)
     text = (doc.text or "") if doc else ""
-    if len(text) < options.escalate_below_chars:
-        retry = trafilatura.bare_extraction(tree, fast=False, with_metadata=doc is None, **kwargs)
-        if retry is not None and len(retry.text or "") > len(text):
-            if doc is None:
-                doc = retry
-            text = retry.text or ""
+    stages = ({"fast": False}, {"fast": True, "favor_precision": False})
+    for stage in stages if options.favor_precision else ():
+        if len(text) >= options.escalate_below_chars:
+            break
+        retry = trafilatura.bare_extraction(tree, with_metadata=doc is None, **{**kwargs, **stage})
+        retry_text = (retry.text or "") if retry else ""
+        if len(retry_text) > options.escalate_gain * max(len(text), 1):
+            doc = doc or retry
+            text = retry_text
     if doc is None:
         article = Article(title=_page_title(tree), reason=None)
     else:

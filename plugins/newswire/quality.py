@@ -20,7 +20,8 @@ from newswire.normalize import paragraphs, word_count
 MIN_WORDS = 50  # below this, not a news article (briefs run from ~80 words)
 FULL_LENGTH_WORDS = 300  # length stops adding to the score here
 PAYWALL_STUB_WORDS = 250  # a paywall marker with less text than this is a stub
-MIN_PROSE_SHARE = 0.4  # share of words in prose paragraphs below which a page is a link list
+MIN_PROSE_SHARE = 0.4  # share of words in prose paragraphs below which a page is a link list ...
+MIN_PROSE_WORDS = 120  # ... unless it still holds this many words of prose (recipes, deal lists)
 
 _ERROR_TITLE = re.compile(
     r"\b(?:404|403|410|500|502|503)\b|page (?:not found|unavailable|does not exist|cannot be found)|not found"
@@ -48,32 +49,32 @@ class Signals:
     has_authors: bool = False
 
 
-def prose_share(text: str) -> float:
-    """Share of words in paragraphs that read like prose (>= 12 words, ending a sentence)."""
+def prose_words(text: str) -> tuple[int, int]:
+    """(words in paragraphs that read like prose: >= 12 words ending a sentence, all words)."""
     total = prose = 0
     for para in paragraphs(text):
         words = word_count(para)
         total += words
         if words >= 12 and _SENTENCE_END.search(para):
             prose += words
-    return prose / total if total else 0.0
+    return prose, total
 
 
 def assess(text: str, title: str, signals: Signals | None = None) -> tuple[float, str | None]:
     """The quality score in [0, 1] and the reason the text is not an article (None if it is)."""
     signals = signals or Signals()
-    words = word_count(text)
-    share = prose_share(text)
+    prose, words = prose_words(text)
+    share = prose / words if words else 0.0
     length = min(1.0, words / FULL_LENGTH_WORDS)
     meta = 0.4 + 0.3 * bool(title) + 0.15 * signals.has_date + 0.15 * signals.has_authors
     score = round(0.45 * length + 0.4 * share + 0.15 * meta, 3)
-    reason = _reason(text, title, words, share, signals)
+    reason = _reason(text, title, words, prose, signals)
     if reason is not None:
         score = round(min(score, 0.2), 3)
     return score, reason
 
 
-def _reason(text: str, title: str, words: int, share: float, signals: Signals) -> str | None:
+def _reason(text: str, title: str, words: int, prose: int, signals: Signals) -> str | None:
     if words == 0:
         return "empty"
     if signals.status is not None and signals.status >= 400:
@@ -84,6 +85,6 @@ def _reason(text: str, title: str, words: int, share: float, signals: Signals) -
         return "paywall"
     if words < MIN_WORDS:
         return "too-short"
-    if share < MIN_PROSE_SHARE:
+    if prose < MIN_PROSE_SHARE * words and prose < MIN_PROSE_WORDS:
         return "not-article"
     return None
