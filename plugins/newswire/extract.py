@@ -19,12 +19,11 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from newswire.ids import article_id
 from newswire.models import Article, Entry, Page
-from newswire.normalize import fix_unicode, join_paragraphs, normalize_text, split_lines
+from newswire.normalize import fix_unicode, join_paragraphs, split_lines
 from newswire.quality import Signals, assess
 from newswire.textclean import clean_extracted_lines, clean_text
 from newswire.urls import canonicalize, prefer_canonical
@@ -38,9 +37,9 @@ class ExtractOptions:
     max_html_bytes: int = 6_000_000  # HTML left after dropping scripts and styles
     max_text_chars: int = 2_000_000  # plain text / Markdown
     favor_precision: bool = True
-    escalate_below_chars: int = 1200  # re-extract with trafilatura's fallbacks when the fast pass is shorter
+    escalate_below_chars: int = 500  # re-extract with trafilatura's fallbacks when the fast pass is shorter
     escalate_gain: float = 1.0  # ... and take the new text when it is this many times longer
-    language_sample_chars: int = 3000
+    language_sample_chars: int = 1200
 
 
 DEFAULT_OPTIONS = ExtractOptions()
@@ -50,7 +49,6 @@ _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b
                  b"RIFF", b"\x00\x00\x01\x00", b"ID3", b"OggS", b"\x7fELF", b"MZ", b"\x28\xb5\x2f\xfd", b"BZh")
 _HTML_SNIFF = re.compile(rb"<(?:!doctype\s+html|html|head|body|meta|title|div|p|article)\b", re.I)
 _SCRIPTS = re.compile(rb"<(script|style|svg|noscript)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.I | re.S)
-_PAYWALL_JSONLD = re.compile(r'"isAccessibleForFree"\s*:\s*"?false"?', re.I)
 
 
 # --- public API -------------------------------------------------------------------------
@@ -171,13 +169,16 @@ def detect_language(text: str, options: ExtractOptions = DEFAULT_OPTIONS) -> str
 
 
 def _html_article(data: bytes, *, url: str | None, options: ExtractOptions) -> Article:
-    """Run trafilatura on parsed HTML and map its document onto an ``Article``."""
+    """Run trafilatura on parsed HTML and map the result and the page's metadata onto an ``Article``."""
     import trafilatura
     from trafilatura.utils import load_html
+
+    from newswire.htmlmeta import page_meta
 
     tree = load_html(data)
     if tree is None:
         return Article(reason="unparsable")
+    meta = page_meta(tree, url)
     kwargs = dict(
         url=url,
         include_comments=False,
@@ -187,37 +188,30 @@ def _html_article(data: bytes, *, url: str | None, options: ExtractOptions) -> A
     )
     # Cascade, cheapest first, each stage only when the previous one found little text:
     # precision without fallbacks -> precision with trafilatura's fallbacks -> balanced.
-    doc = trafilatura.bare_extraction(tree, fast=True, with_metadata=True, **kwargs)
-    text = (doc.text or "") if doc else ""
+    text = _body(trafilatura.bare_extraction(tree, fast=True, **kwargs))
     stages = ({"fast": False}, {"fast": True, "favor_precision": False})
     for stage in stages if options.favor_precision else ():
         if len(text) >= options.escalate_below_chars:
             break
-        retry = trafilatura.bare_extraction(tree, with_metadata=doc is None, **{**kwargs, **stage})
-        retry_text = (retry.text or "") if retry else ""
-        if len(retry_text) > options.escalate_gain * max(len(text), 1):
-            doc = doc or retry
-            text = retry_text
-    if doc is None:
-        article = Article(title=_page_title(tree), reason=None)
-    else:
-        article = Article(
-            title=fix_unicode(doc.title or ""),
-            authors=_split_authors(doc.author),
-            site_name=doc.sitename or None,
-            description=fix_unicode(doc.description or "") or None,
-            image=doc.image or None,
-            tags=_unique([*(doc.categories or []), *(doc.tags or [])]),
-            published=_published(tree, doc.date),
-        )
+        retry = _body(trafilatura.bare_extraction(tree, **{**kwargs, **stage}))
+        if len(retry) > options.escalate_gain * max(len(text), 1):
+            text = retry
+    title = fix_unicode(meta.title) or _page_title(tree)
     lines = [line for line in split_lines(fix_unicode(text)) if line]
-    article.text = normalize_text("\n".join(clean_extracted_lines(lines, article.title)))
+    article = Article(
+        title=title,
+        text=join_paragraphs(clean_extracted_lines(lines, title)),
+        authors=[fix_unicode(a) for a in meta.authors],
+        published=meta.published,
+        site_name=meta.site_name,
+        description=fix_unicode(meta.description or "") or None,
+        image=meta.image,
+        tags=meta.tags,
+        canonical_url=meta.canonical_href or "",
+    )
     article.language = detect_language(article.text, options)
-    canonical = _canonical_href(tree)
-    article.canonical_url = canonical or ""
-    html_head = " ".join(tree.xpath("//script[@type='application/ld+json']/text()"))[:200_000]
     signals = Signals(
-        paywall_marked=bool(_PAYWALL_JSONLD.search(html_head)),
+        paywall_marked=meta.paywall_marked,
         has_date=article.published is not None,
         has_authors=bool(article.authors),
     )
@@ -225,61 +219,14 @@ def _html_article(data: bytes, *, url: str | None, options: ExtractOptions) -> A
     return article
 
 
+def _body(doc) -> str:
+    """The text of a trafilatura result (None when it found nothing)."""
+    return (doc.text or "") if doc is not None else ""
+
+
 def _page_title(tree) -> str:
     titles = tree.xpath("//title/text()")
     return fix_unicode(" ".join(titles[0].split())) if titles else ""
-
-
-def _canonical_href(tree) -> str | None:
-    """The page's declared canonical URL: ``<link rel=canonical>``, else ``og:url``."""
-    for xpath in ("//link[@rel='canonical']/@href", "//meta[@property='og:url']/@content"):
-        values = [v.strip() for v in tree.xpath(xpath) if v and v.strip()]
-        if values:
-            return values[0]
-    return None
-
-
-_TIMESTAMP_XPATH = (
-    "//meta[@property='article:published_time' or @itemprop='datePublished' or @name='pubdate'"
-    " or @name='publishdate' or @property='og:published_time']/@content"
-    " | //time[@itemprop='datePublished']/@datetime"
-)
-
-
-def _published(tree, date: str | None) -> datetime | None:
-    """The publication time: trafilatura's date, refined to a full timestamp the page declares for that day."""
-    if not date:
-        return None
-    try:
-        day = datetime.strptime(date[:10], "%Y-%m-%d").replace(tzinfo=timezone.utc)
-    except ValueError:
-        return None
-    for raw in tree.xpath(_TIMESTAMP_XPATH)[:5]:
-        try:
-            stamp = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-        except ValueError:
-            continue
-        if stamp.date() == day.date():
-            return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
-    return day
-
-
-_AUTHOR_SPLIT = re.compile(r"\s*;\s*")
-
-
-def _split_authors(value: str | None) -> list[str]:
-    """trafilatura's "A; B" author string as a list of names."""
-    if not value:
-        return []
-    return _unique(fix_unicode(a).strip(" ,") for a in _AUTHOR_SPLIT.split(value) if a.strip(" ,"))
-
-
-def _unique(values) -> list[str]:
-    seen: dict[str, None] = {}
-    for value in values:
-        if value and value not in seen:
-            seen[value] = None
-    return list(seen)
 
 
 # --- inputs -----------------------------------------------------------------------------
@@ -317,12 +264,14 @@ def _input_problem(data: bytes, options: ExtractOptions) -> str | None:
     return None
 
 
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
+
+
 def _control_share(data: bytes) -> float:
     """Share of bytes that are C0 control characters (other than whitespace): high for binary data."""
     if not data:
         return 0.0
-    controls = sum(data.count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13))
-    return controls / len(data)
+    return (len(data) - len(data.translate(None, _CONTROL_BYTES))) / len(data)
 
 
 def _decode_text(data: bytes) -> str:

@@ -163,6 +163,9 @@ _LEGAL_PHRASES = re.compile(
     re.I,
 )
 
+_LEGAL_HINTS = ("fair use", "copyright", "rights reserved", "responsib", "expressed", "necessarily", "permission",
+                "may not be", "educational", "terms of", "privacy")
+
 _BYLINE = re.compile(
     r"^(?:by|written by|words by|posted by|story by|text by|reporting by|report by|author|authors|autor|von|par|por)"
     r"\s*[:\-–—]?\s+(?P<names>.+)$",
@@ -195,7 +198,7 @@ def _key(line: str) -> str:
 
 def is_chrome(line: str) -> bool:
     """An interface label or prompt line: never article text, wherever it appears."""
-    if _words(line) > 30:
+    if len(line) > 300 or _words(line) > 30:
         return False
     key = _key(line)
     if not key:
@@ -211,6 +214,9 @@ def is_legal(line: str) -> bool:
         return True
     if _words(line) <= 25 and (_COPYRIGHT.match(line.lstrip("*_ ")) or _ALL_RIGHTS.search(line)):
         return True
+    low = line.lower()
+    if not any(hint in low for hint in _LEGAL_HINTS):
+        return False  # cheap pre-check: the phrase regex is slow on long paragraphs
     return len({m.group(0).lower() for m in _LEGAL_PHRASES.finditer(line)}) >= 2
 
 
