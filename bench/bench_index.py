@@ -126,10 +126,7 @@ def main() -> int:
                 print(f"round {r + 1}: " + ", ".join(f"{n} {len(docs) / times[n][-1]:,.0f} docs/s" for n in order))
         finally:
             for prefix in prefixes.values():
-                es.indices.delete(index=f"{prefix}-*", ignore_unavailable=True, allow_no_indices=True)
-                for template in es.options(ignore_status=404).indices.get_index_template(name=f"{prefix}-*").body.get("index_templates", []):
-                    es.indices.delete_index_template(name=template["name"])
-                es.options(ignore_status=404).cluster.delete_component_template(name=f"{prefix}-settings")
+                admin.drop(es, prefix)
             es.close()
 
     rate = {n: len(docs) / statistics.median(t) for n, t in times.items()}

@@ -105,3 +105,11 @@ def test_a_concrete_index_in_the_alias_place_is_an_error(es, index_prefix):
     es.indices.create(index=names.alias(index_prefix, "sources"))
     with pytest.raises(RuntimeError, match="concrete index"):
         admin.ensure_indices(es, index_prefix, kinds=["sources"])
+
+
+def test_drop_removes_indices_and_templates(es, index_prefix):
+    admin.ensure_indices(es, index_prefix, kinds=["sources"])
+    admin.drop(es, index_prefix)
+    assert not es.indices.exists(index=f"{index_prefix}-*", allow_no_indices=False)
+    assert es.options(ignore_status=404).indices.get_index_template(name=f"{index_prefix}-*").body.get("index_templates", []) == []
+    assert not es.cluster.exists_component_template(name=f"{index_prefix}-settings")

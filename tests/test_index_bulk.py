@@ -18,10 +18,9 @@ from newswire.models import Article, Claim, Fingerprint, ItemOutcome, RunReport,
 def prefix(es):
     """One set of indices for this module (creating indices is the slow part)."""
     prefix = f"t-bulk-{uuid.uuid4().hex[:8]}"
-    es.indices.delete(index=f"{prefix}-*", ignore_unavailable=True, allow_no_indices=True, expand_wildcards="all")
     admin.ensure_indices(es, prefix)
     yield prefix
-    es.indices.delete(index=f"{prefix}-*", ignore_unavailable=True, allow_no_indices=True, expand_wildcards="all")
+    admin.drop(es, prefix)
 
 
 def _article(n: int, **kw) -> Article:

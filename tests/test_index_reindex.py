@@ -21,7 +21,7 @@ def prefix(es):
     prefix = f"t-reindex-{uuid.uuid4().hex[:8]}"
     admin.ensure_indices(es, prefix, kinds=["articles", "claims", "sources"])
     yield prefix
-    es.indices.delete(index=f"{prefix}-*", expand_wildcards="all")
+    admin.drop(es, prefix)
 
 
 def _docs(n: int, start: datetime) -> list[dict]:

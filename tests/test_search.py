@@ -69,7 +69,7 @@ def corpus(es):
     bulk.index_claims(es, claimed, docs[0], prefix)
     bulk.index_claims(es, german, docs[-1], prefix)
     yield {"prefix": prefix, "seeds": seeds, "docs": docs, "canonical_id": canonical_id, "copy_id": docs[5]["id"]}
-    es.indices.delete(index=f"{prefix}-*", expand_wildcards="all")
+    admin.drop(es, prefix)
 
 
 def test_phrase_from_a_seed_article_finds_it_first(es, corpus):

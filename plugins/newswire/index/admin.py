@@ -16,7 +16,7 @@ from typing import Any
 from elasticsearch import ApiError, AuthorizationException, BadRequestError, Elasticsearch
 
 from newswire.index import names
-from newswire.index.templates import Capabilities, component_templates, index_templates
+from newswire.index.templates import Capabilities, component_templates, index_templates, settings_component_name
 
 log = logging.getLogger(__name__)
 
@@ -166,3 +166,11 @@ def _create_with_alias(es: Elasticsearch, index: str, alias: str) -> str:
         es.indices.update_aliases(actions=[{"add": {"index": index, "alias": alias, "is_write_index": True}}])
         return "exists"
     return "created"
+
+
+def drop(es: Elasticsearch, prefix: str) -> None:
+    """Delete every index and template of a prefix (tests, benchmarks; never on a live prefix)."""
+    es.indices.delete(index=f"{prefix}-*", ignore_unavailable=True, allow_no_indices=True, expand_wildcards="all")
+    for name in index_templates(prefix):
+        es.options(ignore_status=404).indices.delete_index_template(name=name)
+    es.options(ignore_status=404).cluster.delete_component_template(name=settings_component_name(prefix))
