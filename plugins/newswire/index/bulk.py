@@ -58,6 +58,8 @@ class BulkOptions:
 
 
 DEFAULT_OPTIONS = BulkOptions()
+#: ``index_claims`` runs once per article: the caller refreshes once at the end of its batch.
+PER_ARTICLE_OPTIONS = BulkOptions(refresh=False)
 
 
 @dataclass(kw_only=True, slots=True)
@@ -264,13 +266,15 @@ def index_claims(
     article: Article,
     article_doc: dict[str, Any],
     prefix: str = names.DEFAULT_PREFIX,
-    options: BulkOptions = DEFAULT_OPTIONS,
+    options: BulkOptions = PER_ARTICLE_OPTIONS,
 ) -> BulkResult:
     """Index one document per claim of an article, and drop claims it no longer has.
 
     A re-extracted article can yield fewer claims than before; the leftovers
     (same article id, sentence indices no longer present) are deleted so the claims
-    index always mirrors the article's current claims.
+    index always mirrors the article's current claims. Called per article, it does
+    not refresh: refresh ``{prefix}-claims`` once when the batch is done. (The
+    leftover lookup is a search, so it sees claims of earlier, refreshed batches.)
     """
     docs = claim_documents(article, article_doc)
     result = index_documents(es, docs, kind="claims", prefix=prefix, options=options)
@@ -288,7 +292,6 @@ def delete_stale_claims(es: Elasticsearch, article_id_: str, keep: set[str], pre
     if not stale:
         return 0
     deleted, _ = helpers.bulk(
-        es, ({"_op_type": "delete", "_index": target, "_id": i} for i in stale),
-        raise_on_error=False, refresh=True,
+        es, ({"_op_type": "delete", "_index": target, "_id": i} for i in stale), raise_on_error=False
     )
     return deleted
