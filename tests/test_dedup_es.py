@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from elasticsearch import helpers
 
-from newswire.dedup import fingerprint
+from newswire.dedup import DEFAULT_PARAMS, fingerprint
 from newswire.ids import article_id
 from newswire.index import clusters as es_clusters
 from newswire.index.admin import ensure_indices
@@ -152,3 +152,19 @@ def test_a_new_earlier_article_takes_over_the_cluster(es, index_prefix):
     state = cluster_state(es, index_prefix)
     assert state[earlier.id]["is_canonical"] and state[earlier.id]["copy_urls"] == [later.url]
     assert state[later.id]["duplicate_of"] == earlier.id and state[later.id]["cluster_id"] == earlier.id
+
+
+def test_more_candidates_than_allowed_keeps_the_most_similar(es, index_prefix):
+    """When the cheap lookup fills ``max_candidates``, a ranked one keeps those sharing most bands."""
+    ensure_indices(es, index_prefix)
+    s0 = seed_text(0)
+    near = make_article("near", wire(s0), "wire", T0, T0)
+    far = [make_article(f"cut{i}", truncated(s0, share), "beta", T0, T0) for i, share in enumerate((0.3, 0.4))]
+    index_batch(es, index_prefix, [near, *far, make_article("other", seed_text(1), "alpha", T0, T0)])
+    probe = fingerprint(s0)
+    everything = es_clusters.find_candidates(es, probe, index_prefix)
+    assert {doc["id"] for doc in everything} == {near.id, far[0].id, far[1].id}
+    params = dataclasses.replace(DEFAULT_PARAMS, max_candidates=2)
+    capped = es_clusters.find_candidates(es, probe, index_prefix, params=params)
+    assert [doc["id"] for doc in capped][0] == near.id and len(capped) == 2
+    assert es_clusters.find_candidates(es, probe, index_prefix, params=params) == capped

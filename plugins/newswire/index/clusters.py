@@ -69,29 +69,46 @@ def item_from_article(article: Article, fp: Fingerprint) -> DedupItem:
     )
 
 
-def candidate_query(fp: Fingerprint, exclude_ids: Iterable[str] = (), params: DedupParams = DEFAULT_PARAMS) -> dict:
-    """The search body finding a fingerprint's LSH candidates, most shared band keys first.
+def candidate_query(
+    fp: Fingerprint, exclude_ids: Iterable[str] = (), params: DedupParams = DEFAULT_PARAMS, ranked: bool = False
+) -> dict:
+    """The search body finding a fingerprint's LSH candidates.
 
-    One bool query of constant-score term clauses over ``band_keys`` plus
-    ``exact_hash``: each shared band key counts 1 and an identical body counts
-    more than all bands, so when more than ``params.max_candidates`` documents
-    match, the ones kept are the most similar (ties broken by id: deterministic).
+    By default one ``terms`` filter on ``band_keys`` or'ed with a ``term`` on
+    ``exact_hash``, sorted by id: constant-score filter context, the cheapest
+    lookup per index segment. ``ranked=True`` is the fallback for when that
+    fills ``params.max_candidates``: a bool of constant-score term clauses where
+    each shared band counts 1 and an identical body more than all bands, so the
+    most similar documents are the ones kept (ties by id: deterministic).
     """
-    should: list[dict] = [{"constant_score": {"filter": {"term": {"band_keys": key}}}} for key in fp.band_keys]
-    should.append(
-        {"constant_score": {"filter": {"term": {"exact_hash": fp.exact_hash}}, "boost": len(fp.band_keys) + 1}}
-    )
-    query: dict[str, Any] = {"bool": {"should": should, "minimum_should_match": 1}}
+    exact = {"term": {"exact_hash": fp.exact_hash}}
+    if ranked:
+        should: list[dict] = [{"constant_score": {"filter": {"term": {"band_keys": key}}}} for key in fp.band_keys]
+        should.append({"constant_score": {"filter": exact, "boost": len(fp.band_keys) + 1}})
+        query: dict[str, Any] = {"bool": {"should": should, "minimum_should_match": 1}}
+        sort: list[dict] = [{"_score": "desc"}, {"id": "asc"}]
+    else:
+        match = {"bool": {"should": [{"terms": {"band_keys": list(fp.band_keys)}}, exact], "minimum_should_match": 1}}
+        query = {"bool": {"filter": [match]}}
+        sort = [{"id": "asc"}]
     exclude = sorted(set(exclude_ids))
     if exclude:
         query["bool"]["must_not"] = [{"ids": {"values": exclude}}]
     return {
         "query": query,
         "size": params.max_candidates,
-        "sort": [{"_score": "desc"}, {"id": "asc"}],
+        "sort": sort,
         "_source": list(SOURCE_FIELDS),
         "track_total_hits": False,
     }
+
+
+def _search_candidates(es: Elasticsearch, index: str, fp: Fingerprint, exclude: list[str], params: DedupParams):
+    """One candidate search; only a full page (more candidates than allowed) is asked again, ranked."""
+    hits = es.search(index=index, **candidate_query(fp, exclude, params))["hits"]["hits"]
+    if len(hits) >= params.max_candidates:
+        hits = es.search(index=index, **candidate_query(fp, exclude, params, ranked=True))["hits"]["hits"]
+    return hits
 
 
 def find_candidates(
@@ -103,13 +120,13 @@ def find_candidates(
 ) -> list[dict]:
     """Article documents (``_source``) sharing a band key or the exact hash with a fingerprint.
 
-    One search request over the articles alias. Empty texts have no candidates.
+    One search request over the articles alias (a second, ranked one only when
+    more than ``params.max_candidates`` match). Empty texts have no candidates.
     """
     if fingerprint.shingle_count == 0:
         return []
-    body = candidate_query(fingerprint, [exclude_id] if exclude_id else (), params)
-    response = es.search(index=articles_alias(prefix), **body)
-    return [hit["_source"] for hit in response["hits"]["hits"]]
+    hits = _search_candidates(es, articles_alias(prefix), fingerprint, [exclude_id] if exclude_id else [], params)
+    return [hit["_source"] for hit in hits]
 
 
 Hit = tuple[str, dict]  # (concrete index, _source)
@@ -128,10 +145,13 @@ def _candidates_many(
             searches.append({"index": articles_alias(prefix)})
             searches.append(candidate_query(fp, [item_id], params))
         response = es.msearch(searches=searches)
-        for (item_id, _), result in zip(chunk, response["responses"]):
+        for (item_id, fp), result in zip(chunk, response["responses"]):
             if "error" in result:
                 raise RuntimeError(f"candidate query for {item_id} failed: {result['error']}")
-            out[item_id] = [(hit["_index"], hit["_source"]) for hit in result["hits"]["hits"]]
+            hits = result["hits"]["hits"]
+            if len(hits) >= params.max_candidates:
+                hits = _search_candidates(es, articles_alias(prefix), fp, [item_id], params)
+            out[item_id] = [(hit["_index"], hit["_source"]) for hit in hits]
     return out
 
 
