@@ -77,7 +77,7 @@ def page_meta(tree, url: str | None) -> PageMeta:
     except Exception as err:  # noqa: BLE001 - metadata is best effort, the body still counts
         LOGGER.warning("metadata extraction failed for %s: %s", url, err)
         return meta
-    meta.title = doc.title or ""
+    meta.title = strip_site_suffix(doc.title or "", doc.sitename, doc.url or url)
     meta.authors = _unique(a.strip(" ,") for a in _AUTHOR_SPLIT.split(doc.author or "") if a.strip(" ,"))
     meta.site_name = doc.sitename or None
     meta.description = doc.description or None
@@ -85,6 +85,36 @@ def page_meta(tree, url: str | None) -> PageMeta:
     meta.tags = _unique([*(doc.categories or []), *(doc.tags or [])])
     meta.published = _published(doc.date, head["timestamps"])
     return meta
+
+
+_TITLE_SEPARATOR = re.compile(r"\s+(\||-|–|—|›|»|::|·|•)\s+")
+_STRONG_SEPARATORS = {"|", "›", "»", "::", "·", "•"}
+
+
+def strip_site_suffix(title: str, site_name: str | None, url: str | None) -> str:
+    """The headline without a trailing " | Site Name" (or " - site.com") that pages append to <title>.
+
+    A part after a separator is dropped when it names the site (its name or host), or when the
+    separator is one sites use for suffixes (|, ›, », ::) and the part is short.
+    """
+    parts = _TITLE_SEPARATOR.split(title)
+    if len(parts) < 3:
+        return title
+    head, separator, tail = "".join(parts[:-2]), parts[-2], parts[-1]
+    if len(head.split()) < 2:
+        return title
+    site_keys = {_squash(site_name or "")}
+    host = re.sub(r"^https?://(?:www\d?\.)?([^/:]+).*$", r"\1", url or "")
+    site_keys |= {_squash(host), _squash(host.rsplit(".", 1)[0])}
+    site_keys.discard("")
+    names_site = _squash(tail) in site_keys or any(k and (k in _squash(tail) or _squash(tail) in k) for k in site_keys if len(k) > 3)
+    if names_site or (separator in _STRONG_SEPARATORS and len(tail.split()) <= 5):
+        return head.strip()
+    return title
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.lower())
 
 
 def _scan_head(tree) -> dict:
