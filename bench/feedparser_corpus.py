@@ -27,18 +27,19 @@ from newswire.sources.feed import FeedError, parse_feed
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "feedparser-tests"
 
 
-def classify(body: bytes, url: str, headers: dict[str, str]) -> tuple[str, str]:
-    """(outcome, detail) for one file."""
+def classify(body: bytes, url: str, headers: dict[str, str]) -> tuple[str, str, int, int]:
+    """(outcome, detail, entries kept, entries skipped for having no link) for one file."""
     try:
         parsed = parse_feed(body, url=url, headers=headers, source="bench")
     except FeedError as exc:
-        return "clear-error", exc.reason
+        return "clear-error", exc.reason, 0, 0
     except Exception as exc:  # noqa: BLE001 - the point is to count these
-        return "uncaught", f"{type(exc).__name__}: {exc}"
+        return "uncaught", f"{type(exc).__name__}: {exc}", 0, 0
     outcome = "recovered" if parsed.problem else "ok"
     if not parsed.entries:
         outcome += "-empty"
-    return outcome, (parsed.problem or parsed.version or "?").split(":")[0]
+    detail = (parsed.problem or parsed.version or "?").split(":")[0]
+    return outcome, detail, len(parsed.entries), len(parsed.skipped)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     by_category: dict[str, Counter[str]] = {}
     examples: dict[str, list[str]] = {}
     ours = baseline = 0.0
+    kept = skipped = 0
     for row in rows:
         body = (args.data / row["path"]).read_bytes()
         headers = {k.lower(): v for k, v in (row.get("http_headers") or {}).items()}
@@ -58,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         feedparser.parse(body, response_headers={**headers, "content-location": url})
         t1 = time.perf_counter()
-        outcome, detail = classify(body, url, headers)
+        outcome, detail, n_kept, n_skipped = classify(body, url, headers)
+        kept += n_kept
+        skipped += n_skipped
         t2 = time.perf_counter()
         baseline += t1 - t0
         ours += t2 - t1
@@ -69,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"files: {len(rows)}")
     for outcome in ("ok", "ok-empty", "recovered", "recovered-empty", "clear-error", "uncaught"):
         print(f"  {outcome:20s} {counts[outcome]}")
+    print(f"entries: {kept} used, {skipped} skipped (no link)")
     print("by folder:", {k: dict(v) for k, v in sorted(by_category.items())})
     for outcome, lines in sorted(examples.items()):
         for line in lines[: args.show]:

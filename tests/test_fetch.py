@@ -185,17 +185,27 @@ def test_429_retry_after_is_honoured_and_a_too_long_one_fails_at_once(web_server
     web_server.add("/maint", maintenance)
     with fetcher(retries=2, max_retry_wait=5) as fetch:
         assert fetch.get(web_server.url("/limited")).body == b"ok"
+        assert fetch.get(web_server.url("/maint")).body == b"back"
         started = time.monotonic()
         with pytest.raises(FetchError) as caught:
             fetch.get(web_server.url("/closed"))
         assert time.monotonic() - started < 0.5
         assert caught.value.reason == "http-429" and caught.value.retry_after == 3600
-        assert fetch.get(web_server.url("/maint")).body == b"back"
     first, second = web_server.requests_for("/limited")
     assert second.time - first.time >= 0.95
     assert web_server.hits("/closed") == 1
     maint = web_server.requests_for("/maint")
     assert maint[1].time - maint[0].time >= 1.0  # an HTTP-date Retry-After (whole seconds) was waited for
+
+
+def test_a_long_retry_after_pauses_the_whole_host(web_server):
+    web_server.add("/a", status=429, headers={"Retry-After": "3600"})
+    web_server.add("/b", body="b")
+    with fetcher(max_concurrency=1, max_retry_wait=5) as fetch:
+        results = fetch.fetch_many([web_server.url("/a"), web_server.url("/b"), web_server.url("/b?again")])
+    assert [r.reason for r in results] == ["http-429"] * 3
+    assert results[1].retry_after > 3500 and "not sent" in results[1].detail
+    assert web_server.hits("/a") == 1 and web_server.hits("/b") == 0
 
 
 def test_ten_megabyte_body_is_cut_off(web_server):

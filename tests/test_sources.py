@@ -11,7 +11,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
-from support.webserver import Route, web_server  # noqa: F401
+from support.webserver import web_server  # noqa: F401
 
 from newswire.config import SourceConfig
 from newswire.fetch import Fetcher, FetchPolicy

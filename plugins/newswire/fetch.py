@@ -10,8 +10,8 @@ shared between runs or held at module level. It enforces a :class:`FetchPolicy`:
   as a :class:`~newswire.models.Page` with ``status == 304`` and an empty body;
 - **robustness**: connect/read timeouts plus a total deadline per response, retries with
   exponential backoff on timeouts, connection errors, 408/429/5xx, honouring ``Retry-After``
-  (seconds or HTTP date) up to ``max_retry_wait`` (a longer demand fails at once with
-  ``retry_after`` set, so the caller can schedule the source later);
+  (seconds or HTTP date) up to ``max_retry_wait`` for the whole host (a longer demand fails at
+  once with ``retry_after`` set, and the host's other URLs fail without being sent until then);
 - **limits**: the body is streamed and the response abandoned once it passes ``max_bytes``:
   by default that is a ``FetchError("too-large")`` (a cut XML feed or half a page is worse than
   none); with ``truncate_oversize=True`` the first ``max_bytes`` come back with ``Page.truncated``;
@@ -249,7 +249,9 @@ class _GuardedTransport(httpx.HTTPTransport):
 class _Host:
     semaphore: threading.BoundedSemaphore
     interval: float
-    next_time: float = 0.0
+    next_time: float = 0.0  # earliest start of the next request (clock time)
+    blocked_until: float = 0.0  # the host asked for a pause longer than we wait: send nothing until then
+    blocked_status: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -453,7 +455,25 @@ class Fetcher:
                 host.next_time = start + host.interval
             if start > now:
                 self._sleep(start - now)
+            self._check_not_paused(url, host)
             yield
+
+    def _pause_host(self, url: str, seconds: float, status: int) -> None:
+        """Honour a Retry-After for the whole host: later requests (from any thread) start after it."""
+        host = self._host(url)
+        with host.lock:
+            now = self._clock()
+            host.next_time = max(host.next_time, now + min(seconds, self.policy.max_retry_wait))
+            if seconds > self.policy.max_retry_wait:
+                host.blocked_until, host.blocked_status = max(host.blocked_until, now + seconds), status
+
+    def _check_not_paused(self, url: str, host: _Host) -> None:
+        with host.lock:
+            remaining = host.blocked_until - self._clock()
+            status = host.blocked_status
+        if remaining > 0:
+            raise FetchError(f"http-{status}", url, f"not sent: the host asked for {remaining:.0f}s more",
+                             status=status, retry_after=remaining)
 
     def _robots_for(self, url: str) -> _Robots:
         """This origin's robots.txt, fetched once (RFC 9309: 4xx = no rules, 5xx = unreachable)."""
@@ -501,6 +521,8 @@ class Fetcher:
                     return result
                 retry_after = parse_retry_after(resp_headers.get("retry-after"))
                 error = FetchError(f"http-{status}", url, status=status, retry_after=retry_after)
+                if retry_after is not None and status in (429, 503):
+                    self._pause_host(url, retry_after, status)
                 if status not in RETRY_STATUSES:
                     raise error
             elif not error.retryable:
