@@ -49,12 +49,12 @@ import httpcore
 import httpx
 from protego import Protego
 
+from newswire.config import DEFAULT_USER_AGENT
 from newswire.models import Page
 
 if TYPE_CHECKING:
     from newswire.config import SourceConfig
 
-DEFAULT_USER_AGENT = "newswire/0.1 (+https://github.com/newswire/newswire; news ingestion bot)"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 ROBOTS_MAX_BYTES = 512_000  # Google's limit is 500 KiB
