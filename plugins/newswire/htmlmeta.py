@@ -78,7 +78,7 @@ def page_meta(tree, url: str | None) -> PageMeta:
         LOGGER.warning("metadata extraction failed for %s: %s", url, err)
         return meta
     meta.title = strip_site_suffix(doc.title or "", doc.sitename, doc.url or url)
-    meta.authors = _unique(a.strip(" ,") for a in _AUTHOR_SPLIT.split(doc.author or "") if a.strip(" ,"))
+    meta.authors = _unique(_clean_author(a) for a in _AUTHOR_SPLIT.split(doc.author or ""))
     meta.site_name = doc.sitename or None
     meta.description = doc.description or None
     meta.image = doc.image or None
@@ -158,6 +158,20 @@ def _published(date: str | None, timestamps: list[str]) -> datetime | None:
         if stamp.date() == day.date():
             return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
     return day
+
+
+_AUTHOR_TAIL = re.compile(
+    r"(?:\s+(?:published|updated|posted|on|am|at|january|february|march|april|may|june|july|august|september"
+    r"|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?)+$",
+    re.I,
+)
+
+
+def _clean_author(name: str) -> str:
+    """An author name without the date words a by-line parser dragged along ("Jane Roe Published")."""
+    name = name.strip(" ,")
+    cleaned = _AUTHOR_TAIL.sub("", name).strip(" ,")
+    return cleaned if cleaned else name
 
 
 def _unique(values) -> list[str]:

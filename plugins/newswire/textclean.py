@@ -140,6 +140,8 @@ _PROMPT_PREFIX = re.compile(
     re.I,
 )
 
+_NAV_SEPARATOR = re.compile(r"\s+[|•·»›>/]\s+")
+
 _ATTRIBUTION = re.compile(
     r"(?:this|the) (?:post|article|story|piece|report|column|essay) (?:was )?(?:first|originally) (?:appeared|published|posted|ran)"
     r"|(?:originally|first) (?:published|appeared|posted) (?:on|at|in|by)\b"
@@ -205,6 +207,9 @@ def is_chrome(line: str) -> bool:
         return True  # only punctuation or symbols (separators, bullets, "|||")
     if _CHROME_LINE.fullmatch(key):
         return True
+    items = _NAV_SEPARATOR.split(line)
+    if len(items) >= 3 and all(0 < _words(item) <= 3 for item in items):
+        return True  # a menu or breadcrumb: "Home | World | Science"
     return bool(_PROMPT_PREFIX.match(key)) and _words(line) <= 25
 
 
