@@ -183,12 +183,12 @@ def eval_aeb(rows: list[dict], runners: dict[str, Runner], n_bootstrap: int, wor
         metrics = with_intervals(counts, n_bootstrap)
         rejected = sum(1 for o in outputs if o.get("reason"))
         report[name] = metrics
-        print(
-            f"{name:<12} precision={metrics['precision']:.4f} ± {metrics.get('precision_ci', 0):.3f}  "
-            f"recall={metrics['recall']:.4f} ± {metrics.get('recall_ci', 0):.3f}  "
-            f"F1={metrics['f1']:.4f} ± {metrics.get('f1_ci', 0):.3f}"
-            + (f"  (pages the gate marked not-an-article: {rejected})" if "reason" in outputs[0] else "")
+        figures = "  ".join(
+            f"{label}={metrics[key]:.4f}" + (f" ± {metrics[key + '_ci']:.3f}" if key + "_ci" in metrics else "")
+            for label, key in (("precision", "precision"), ("recall", "recall"), ("F1", "f1"))
         )
+        gate = f"  (pages the gate marked not-an-article: {rejected})" if "reason" in outputs[0] else ""
+        print(f"{name:<12} {figures}{gate}")
         if worst:
             ranked = sorted(zip(counts, rows), key=lambda cr: cr[0][0])
             for c, r in ranked[:worst]:

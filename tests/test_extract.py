@@ -166,6 +166,15 @@ def test_extract_page_uses_status_content_type_and_entry():
     assert plain.title == "Russian Elite Spetsnaz Trounced in Face-off with ISIS"
 
 
+def test_table_rows_are_kept_as_rows():
+    table = ("<table><tr><th>Team</th><th>Wins</th></tr><tr><td>Red Sox</td><td>92</td></tr>"
+             "<tr><td>Yankees</td><td>99</td></tr></table>")
+    article = extract_html(_page("Standings", f"<article><h1>Standings</h1>{PROSE}{table}{PROSE}</article>"))
+    paragraphs = article.text.split("\n\n")
+    assert "| Red Sox | 92 |" in paragraphs and "| Yankees | 99 |" in paragraphs
+    assert not any(set(p) <= set("|-: ") for p in paragraphs)
+
+
 def test_mojibake_and_nfc_are_repaired():
     text = "Caf\u00c3\u00a9 owners protest\n\n" + "The cafe\u0301 owners said the new rules \u00e2\u0080\u0099hurt\u00e2\u0080\u0099 business in the old town. " * 6
     article = extract_text(text)

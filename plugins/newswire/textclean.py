@@ -140,6 +140,8 @@ _PROMPT_PREFIX = re.compile(
     re.I,
 )
 
+_TABLE_ROW = re.compile(r"^\|.*\|$")  # a table row as trafilatura writes it: "| Team | Wins |"
+_TABLE_RULE = re.compile(r"^\|(?:\s*:?-+:?\s*\|)+$")  # the "|---|---|" line under a table header
 _NAV_SEPARATOR = re.compile(r"\s+[|•·»›>/]\s+")
 
 _ATTRIBUTION = re.compile(
@@ -200,7 +202,7 @@ def _key(line: str) -> str:
 
 def is_chrome(line: str) -> bool:
     """An interface label or prompt line: never article text, wherever it appears."""
-    if len(line) > 300 or _words(line) > 30:
+    if len(line) > 300 or _words(line) > 30 or _TABLE_ROW.match(line):
         return False
     key = _key(line)
     if not key:
@@ -422,7 +424,9 @@ def clean_extracted_lines(lines: list[str], title: str | None) -> list[str]:
     """
     if lines and title and _same_title(lines[0], title):
         lines = lines[1:]
-    return collapse_repeats([line for line in lines if not (is_chrome(line) or is_legal(line))])
+    return collapse_repeats(
+        [line for line in lines if not (_TABLE_RULE.match(line) or is_chrome(line) or is_legal(line))]
+    )
 
 
 def _same_title(line: str, title: str) -> bool:
