@@ -85,6 +85,11 @@ def build_ingest_dag(dag_id: str, schedule: str | None, selects: str | None):
                 pipeline.reports_for(names, reports), merged or 0,
             )
             print("\n".join(pipeline.summary_lines(run)))
+            lost = [r.source for r in run.sources if r.error == pipeline.TASK_FAILED]
+            if lost:  # reported above and in the index; the run itself must show red in the UI
+                from airflow.sdk.exceptions import AirflowFailException
+
+                raise AirflowFailException(f"sources whose task failed after its retries: {', '.join(lost)}")
             return {"sources": len(run.sources), "indexed": sum(r.indexed for r in run.sources)}
 
         names = list_sources()

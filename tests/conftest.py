@@ -18,6 +18,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))  # for `support.*`
 
+from support.webserver import web_server  # noqa: E402,F401  (fixture: a real HTTP server on 127.0.0.1)
+
 _AIRFLOW_HOME = tempfile.mkdtemp(prefix="newswire-airflow-")
 os.environ.update(
     {

@@ -217,6 +217,7 @@ def start(
     version: str | None = None,
     die_with_parent: bool = True,
     timeout: float = 180.0,
+    data_dir: Path | None = None,
 ) -> ServerInfo:
     """Start a single-node server on 127.0.0.1 and wait until it is healthy.
 
@@ -224,8 +225,11 @@ def start(
         port: HTTP port; a free one when None. A busy port is an error, not a surprise.
         heap: JVM heap size (min = max).
         version: server version; defaults to the one pinned in docker-compose.yml.
-        die_with_parent: stop the server when the calling process dies (tests).
+        die_with_parent: stop the server when the calling thread's process dies (tests). Linux ties
+            the parent-death signal to the thread that forked: start from the main thread, or pass False.
         timeout: seconds to wait for a healthy cluster.
+        data_dir: restart on the data of an earlier server (stopped with ``keep_data=True``);
+            a new throwaway directory when None.
 
     Raises:
         LocalESError: with the reason (no Java, no Maven, port in use, or the tail of the server log).
@@ -239,10 +243,11 @@ def start(
         raise LocalESError(f"port {port} on 127.0.0.1 is already in use; pick another with --port")
     user = _unprivileged_user() if os.geteuid() == 0 else None
     remove_stale_data_dirs()
-    data_dir = Path(tempfile.mkdtemp(prefix=DATA_DIR_PREFIX))
-    (data_dir / "data").mkdir()
-    (data_dir / "logs").mkdir()
-    shutil.copytree(home / "config", data_dir / "config")  # per-server config: the cached copy stays pristine
+    if data_dir is None:
+        data_dir = Path(tempfile.mkdtemp(prefix=DATA_DIR_PREFIX))
+        (data_dir / "data").mkdir()
+        (data_dir / "logs").mkdir()
+        shutil.copytree(home / "config", data_dir / "config")  # per-server config: the cached copy stays pristine
     if user is not None:
         for dirpath, _, filenames in os.walk(data_dir):
             os.chown(dirpath, user.pw_uid, user.pw_gid)
@@ -338,8 +343,8 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def stop(info: ServerInfo, timeout: float = 60.0) -> None:
-    """Stop the server's whole process group and remove its data directory."""
+def stop(info: ServerInfo, timeout: float = 60.0, keep_data: bool = False) -> None:
+    """Stop the server's whole process group and remove its data directory (unless ``keep_data``)."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(info.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
@@ -353,7 +358,10 @@ def stop(info: ServerInfo, timeout: float = 60.0) -> None:
         time.sleep(0.5)
     with contextlib.suppress(ChildProcessError):
         os.waitpid(info.pid, os.WNOHANG)
-    shutil.rmtree(info.data_dir, ignore_errors=True)
+    if keep_data:
+        (Path(info.data_dir) / OWNER_FILE).unlink(missing_ok=True)
+    else:
+        shutil.rmtree(info.data_dir, ignore_errors=True)
 
 
 def _group_alive(pgid: int) -> bool:

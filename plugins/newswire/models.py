@@ -14,6 +14,8 @@ from typing import Any
 
 
 def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_dict(value)
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, dict):

@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from elasticsearch import Elasticsearch
@@ -33,8 +33,13 @@ from newswire.models import Article, Entry, ItemOutcome, Page, RunReport, Source
 from newswire.settings import Settings
 from newswire.sources import discover
 from newswire.sources.directory import read_entry
+from newswire.urls import canonicalize
 
 log = logging.getLogger(__name__)
+
+TASK_FAILED = "task failed after its retries: see its Airflow log"
+PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.5"
+PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")  # others fail before their body is read
 
 
 @dataclass(kw_only=True, slots=True)
@@ -93,7 +98,7 @@ def _fetch_pages(source: SourceConfig, entries: list[Entry], fetcher) -> list[Pa
             except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the batch
                 pages.append(exc)
         return pages
-    return list(fetcher.fetch_many([entry.url for entry in entries], accept="text/html,application/xhtml+xml"))
+    return list(fetcher.fetch_many([entry.url for entry in entries], accept=PAGE_ACCEPT, content_types=PAGE_TYPES))
 
 
 def _failure(url: str, exc: Exception) -> ItemOutcome:
@@ -170,21 +175,27 @@ def ingest_source(
             report.status = "not-modified"
 
         entries = discovery.entries
+        new_state = discovery.new_state
         if entries:
             with timed("seen-check"):
-                known = existing_ids(es, [article_id(e.url) for e in entries], prefix)
-            new_entries = [e for e in entries if article_id(e.url) not in known]
-            report.skipped.extend(ItemOutcome(url=e.url, reason="already-indexed") for e in entries
-                                  if article_id(e.url) in known)
+                ids = [article_id(canonicalize(e.url)) for e in entries]
+                known = existing_ids(es, ids, prefix)
+            new_entries = [e for e, i in zip(entries, ids) if i not in known]
+            report.skipped.extend(ItemOutcome(url=e.url, reason="already-indexed")
+                                  for e, i in zip(entries, ids) if i in known)
             report.new = len(new_entries)
             with timed("fetch"):
                 pages = _fetch_pages(source, new_entries, fetcher)
             with timed("extract"):
                 articles = _unique_by_id(_extract_all(new_entries, pages, report, stages), report)
-            _index_batch(es, articles, report, timed, prefix, now)
+            if not _index_batch(es, articles, report, timed, prefix, now):
+                # Some writes were refused: keep the old validators so the next run reads the
+                # feed again instead of getting a 304; the seen-check skips what was stored.
+                new_state = replace(new_state, etag=state.etag, last_modified=state.last_modified,
+                                    body_hash=state.body_hash)
 
         with timed("state"):
-            save_state(es, discovery.new_state, prefix)
+            save_state(es, new_state, prefix)
 
     if report.status == "ok" and report.failed:
         report.status = "partial"
@@ -193,10 +204,10 @@ def ingest_source(
 
 
 def _index_batch(es: Elasticsearch, articles: list[Article], report: SourceReport, timed: _Timer, prefix: str,
-                 now: datetime) -> None:
-    """Fingerprint, cluster and write a batch of extracted articles."""
+                 now: datetime) -> bool:
+    """Fingerprint, cluster and write a batch of extracted articles; False if any write was refused."""
     if not articles:
-        return
+        return True
     with timed("dedup"):
         fingerprints = {a.id: fingerprint(a.text) for a in articles}
         clusters = assign_clusters(es, [(a, fingerprints[a.id]) for a in articles], prefix)
@@ -206,12 +217,14 @@ def _index_batch(es: Elasticsearch, articles: list[Article], report: SourceRepor
         report.indexed += result.indexed
         report.failed.extend(result.outcomes())
         failed_ids = {f.id for f in result.failed}
+        refused = bool(result.failed)
         for article, doc in zip(articles, docs):
             if doc["id"] in failed_ids:
                 continue
             claims = index_claims(es, article, doc, prefix)
             report.claims += claims.indexed
             report.failed.extend(claims.outcomes())
+            refused = refused or bool(claims.failed)
             if not doc.get("is_canonical", True):
                 report.duplicates += 1
             if article.published is not None:
@@ -219,6 +232,7 @@ def _index_batch(es: Elasticsearch, articles: list[Article], report: SourceRepor
                     tzinfo=timezone.utc)
                 report.freshness_lag_seconds.append(round((now - published).total_seconds(), 1))
     es.indices.refresh(index=f"{prefix}-articles,{prefix}-claims")
+    return not refused
 
 
 def reconcile_run(settings: Settings, since: datetime) -> int:
@@ -286,9 +300,7 @@ def reports_for(names: list[str], reports) -> list[SourceReport]:
         if item:
             report = SourceReport.from_dict(item)
             by_name[report.source] = report
-    return [by_name.get(name) or SourceReport(source=name, status="failed",
-                                              error="task failed after its retries: see its Airflow log")
-            for name in names]
+    return [by_name.get(name) or SourceReport(source=name, status="failed", error=TASK_FAILED) for name in names]
 
 
 def summary_lines(run: RunReport) -> list[str]:
