@@ -16,7 +16,8 @@ The format of DIR is detected from its ``ground-truth.jsonl``:
   ``with`` segment found in the whitespace-normalised output is a true positive, each
   ``without`` segment found a false positive; plus title, author and date accuracy over the
   pages whose ground truth gives a non-empty value (case- and whitespace-insensitive exact
-  match; authors joined with "; "; dates as YYYY-MM-DD).
+  match; authors as a set of names, whatever separates them (; , & and) and without dots;
+  dates as YYYY-MM-DD).
 
 The baseline is ``trafilatura.extract(html)`` with its defaults (metadata from
 ``bare_extraction(html, with_metadata=True)``), run on the same pages in the same process.
@@ -123,6 +124,15 @@ def _meta_norm(value: object) -> str:
     return _ws(unicodedata.normalize("NFC", str(value or ""))).casefold()
 
 
+_NAME_SEPARATORS = re.compile(r"\s*(?:;|,|&|\band\b|\bund\b)\s*")
+
+
+def _authors_norm(value: object) -> list[str]:
+    """Author names as a sorted list: separators (; , & and und) and dots do not count."""
+    names = _NAME_SEPARATORS.split(_meta_norm(value).replace(".", " "))
+    return sorted(_ws(n) for n in names if n.strip())
+
+
 # --- runners ----------------------------------------------------------------------------
 
 
@@ -210,7 +220,10 @@ def eval_trafilatura(rows: list[dict], runners: dict[str, Runner], worst: int) -
                 continue
             pairs = [(r["expected_metadata"].get(field), o.get(field)) for r, o in zip(rows, outputs)]
             pairs = [(e, o) for e, o in pairs if e]
-            hits = sum(1 for e, o in pairs if _meta_norm(e) == _meta_norm(o))
+            same = (lambda e, o: _authors_norm(e) == _authors_norm(o)) if field == "author" else (
+                lambda e, o: _meta_norm(e) == _meta_norm(o)
+            )
+            hits = sum(1 for e, o in pairs if same(e, o))
             scores[f"{field}_accuracy"] = hits / len(pairs) if pairs else 0.0
             line += f"  {field}={hits}/{len(pairs)} ({scores[f'{field}_accuracy']:.3f})"
         print(line)

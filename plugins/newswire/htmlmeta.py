@@ -78,7 +78,9 @@ def page_meta(tree, url: str | None) -> PageMeta:
         LOGGER.warning("metadata extraction failed for %s: %s", url, err)
         return meta
     meta.title = strip_site_suffix(doc.title or "", doc.sitename, doc.url or url)
-    meta.authors = _unique(_clean_author(a) for a in _AUTHOR_SPLIT.split(doc.author or ""))
+    meta.authors = _drop_site_authors(
+        _unique(_clean_author(a) for a in _AUTHOR_SPLIT.split(doc.author or "")), meta.site_name or doc.sitename, url
+    )
     meta.site_name = doc.sitename or None
     meta.description = doc.description or None
     meta.image = doc.image or None
@@ -167,11 +169,31 @@ _AUTHOR_TAIL = re.compile(
 )
 
 
+_AUTHOR_LEAD = re.compile(
+    r"^(?:(?:view |see )?all (?:posts|articles|stories) by|(?:more )?(?:posts|articles|stories) by|zeige alle beiträge von"
+    r"|alle beiträge von|beitrag von|artikel von|written by|posted by|auteur|autor|author|by|von|par|por)\s*:?\s+",
+    re.I,
+)
+_NOT_AUTHORS = {"posted", "name", "admin", "administrator", "author", "autor", "by", "unknown", "anonymous", "none"}
+
+
 def _clean_author(name: str) -> str:
-    """An author name without the date words a by-line parser dragged along ("Jane Roe Published")."""
-    name = name.strip(" ,")
+    """An author name without by-line words around it ("View all posts by X", "Jane Roe Published")."""
+    name = _AUTHOR_LEAD.sub("", name.strip(" ,"))
     cleaned = _AUTHOR_TAIL.sub("", name).strip(" ,")
-    return cleaned if cleaned else name
+    cleaned = cleaned if cleaned else name
+    return "" if cleaned.lower() in _NOT_AUTHORS else cleaned
+
+
+def _drop_site_authors(authors: list[str], site_name: str | None, url: str | None) -> list[str]:
+    """Authors without the publication itself ("Rob Picheta; CNN" -> "Rob Picheta"), if a person remains."""
+    site_keys = {_squash(site_name or "")} - {""}
+    host = _squash(re.sub(r"^https?://(?:www\d?\.)?([^/:]+).*$", r"\1", url or ""))
+    people = [
+        a for a in authors
+        if _squash(a) not in site_keys and not (host and len(_squash(a)) >= 3 and _squash(a) in host)
+    ]
+    return people or authors
 
 
 def _unique(values) -> list[str]:
