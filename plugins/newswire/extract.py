@@ -1,8 +1,12 @@
 """Page or text to a cleaned ``Article``: the extract stage.
 
-HTML goes through trafilatura (body and metadata) in precision mode with reader comments and
-trafilatura's own deduplication off; a page whose fast pass yields little text is re-extracted
-with trafilatura's fallback extractors. Plain text and Markdown go through
+HTML goes through trafilatura with reader comments and trafilatura's own deduplication off.
+A page that declares itself an article (og:type, schema.org JSON-LD) is extracted in precision
+mode, fast pass first, re-extracted with trafilatura's fallbacks and then in balanced mode only
+when the fast pass yields little text; any other page gets balanced mode with the fallbacks
+(recall matters more where the layout is not an article's). Metadata comes from
+:mod:`newswire.htmlmeta`; a line filter (:func:`newswire.textclean.clean_extracted_lines`)
+drops the title repeated as first line, share/subscribe/related prompts and legal notices. Plain text and Markdown go through
 :mod:`newswire.textclean`. Both paths end in the same normalisation (:mod:`newswire.normalize`:
 NFC, ftfy, one blank line between paragraphs) and the same quality gate
 (:mod:`newswire.quality`).
@@ -37,6 +41,7 @@ class ExtractOptions:
     max_html_bytes: int = 6_000_000  # HTML left after dropping scripts and styles
     max_text_chars: int = 2_000_000  # plain text / Markdown
     favor_precision: bool = True
+    precision_only_for_articles: bool = True  # pages not declaring an article type (og:type, JSON-LD) get balanced mode
     escalate_below_chars: int = 500  # re-extract with trafilatura's fallbacks when the fast pass is shorter
     escalate_gain: float = 1.0  # ... and take the new text when it is this many times longer
     language_sample_chars: int = 1200
@@ -179,18 +184,19 @@ def _html_article(data: bytes, *, url: str | None, options: ExtractOptions) -> A
     if tree is None:
         return Article(reason="unparsable")
     meta = page_meta(tree, url)
+    precision = options.favor_precision and (meta.declares_article or not options.precision_only_for_articles)
     kwargs = dict(
         url=url,
         include_comments=False,
-        favor_precision=options.favor_precision,
+        favor_precision=precision,
         deduplicate=False,
         include_tables=True,
     )
     # Cascade, cheapest first, each stage only when the previous one found little text:
     # precision without fallbacks -> precision with trafilatura's fallbacks -> balanced.
-    text = _body(trafilatura.bare_extraction(tree, fast=True, **kwargs))
+    text = _body(trafilatura.bare_extraction(tree, fast=precision, **kwargs))
     stages = ({"fast": False}, {"fast": True, "favor_precision": False})
-    for stage in stages if options.favor_precision else ():
+    for stage in stages if precision else ():
         if len(text) >= options.escalate_below_chars:
             break
         retry = _body(trafilatura.bare_extraction(tree, **{**kwargs, **stage}))

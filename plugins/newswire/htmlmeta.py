@@ -30,6 +30,9 @@ LOGGER = logging.getLogger(__name__)
 _PUBLISHED_KEYS = {"article:published_time", "datepublished", "pubdate", "publishdate", "og:published_time",
                    "dc.date.issued", "sailthru.date"}
 _PAYWALL = re.compile(r'"isAccessibleForFree"\s*:\s*"?false"?', re.I)
+_ARTICLE_TYPE = re.compile(
+    r'"@type"\s*:\s*\[?\s*"(?:(?:News|Blog|Report|Scholarly|Tech)?Article|BlogPosting|(?:Analysis|Opinion|Review|Background|Reportage)NewsArticle)"'
+)
 _AUTHOR_SPLIT = re.compile(r"\s*;\s*")
 
 
@@ -46,12 +49,13 @@ class PageMeta:
     tags: list[str] = field(default_factory=list)
     canonical_href: str | None = None  # <link rel=canonical>, else og:url, as written
     paywall_marked: bool = False  # schema.org isAccessibleForFree = false
+    declares_article: bool = False  # og:type "article" or a schema.org Article type in JSON-LD
 
 
 def page_meta(tree, url: str | None) -> PageMeta:
     """Metadata of a parsed page (an lxml tree from ``trafilatura.utils.load_html``); never raises."""
     head = _scan_head(tree)
-    meta = PageMeta(canonical_href=head["canonical"], paywall_marked=head["paywall"])
+    meta = PageMeta(canonical_href=head["canonical"], paywall_marked=head["paywall"], declares_article=head["article"])
     try:
         doc = examine_meta(tree)
         if doc.author and " " not in doc.author:
@@ -123,7 +127,7 @@ def _scan_head(tree) -> dict:
     """One pass over meta/link/JSON-LD elements: canonical link, publication timestamps, paywall flag."""
     canonical = og_url = None
     timestamps: list[str] = []
-    paywall = False
+    paywall = article = False
     for element in tree.iter("meta", "link", "script", "time"):
         tag = element.tag
         if tag == "meta":
@@ -131,6 +135,8 @@ def _scan_head(tree) -> dict:
             content = (element.get("content") or "").strip()
             if key == "og:url" and content:
                 og_url = og_url or content
+            elif key == "og:type":
+                article = article or content.lower() == "article"
             elif key in _PUBLISHED_KEYS and content:
                 timestamps.append(content)
         elif tag == "link":
@@ -141,7 +147,8 @@ def _scan_head(tree) -> dict:
                 timestamps.append(element.get("datetime").strip())
         elif (element.get("type") or "").lower() == "application/ld+json" and element.text:
             paywall = paywall or bool(_PAYWALL.search(element.text[:200_000]))
-    return {"canonical": canonical or og_url, "timestamps": timestamps[:8], "paywall": paywall}
+            article = article or bool(_ARTICLE_TYPE.search(element.text[:200_000]))
+    return {"canonical": canonical or og_url, "timestamps": timestamps[:8], "paywall": paywall, "article": article}
 
 
 def _published(date: str | None, timestamps: list[str]) -> datetime | None:
