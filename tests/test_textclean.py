@@ -193,6 +193,21 @@ def test_body_lines_that_look_like_boilerplate_are_kept():
     assert result.authors == []
 
 
+def test_hard_wrapped_text_is_unwrapped_into_paragraphs():
+    import textwrap
+
+    first = ("The regional parliament voted on Tuesday to extend the emergency measures for a further month, "
+             "after a debate in which the opposition accused the government of moving too slowly on housing.")
+    second = ("Ministers said the extension would give local councils time to finish the inspections of "
+              "damaged buildings, which they expect to complete before the end of the year.")
+    text = "Parliament Extends Emergency Measures\n\n" + "\n\n".join(textwrap.fill(p, 72) for p in (first, second))
+    result = clean_text(text)
+    assert result.title == "Parliament Extends Emergency Measures"
+    assert result.paragraphs == [first, second]
+    # one paragraph per line (the seeds' layout) stays as it is
+    assert clean_text("Title\n" + first + "\n" + second).paragraphs == [first, second]
+
+
 def test_text_without_title_line_keeps_its_first_paragraph():
     long_first = " ".join(["The committee met again on Tuesday to discuss the proposal."] * 8)
     result = clean_text(long_first + "\n\nA second paragraph follows here with more detail.\n")

@@ -73,9 +73,37 @@ class Line:
     rule: bool = False  # a horizontal rule ("---"), kept as a section marker
 
 
+_BLOCK_START = re.compile(r"^\s{0,3}(?:#{1,6}\s|[-*+]\s|\d{1,3}[.)]\s|>|\||([-*_])(\s*\1){2,}\s*$)")
+
+
+def unwrap_hard_wrapped(text: str) -> str:
+    """Join lines of a text hard-wrapped at a fixed width back into one line per paragraph.
+
+    A document counts as hard-wrapped when no line is longer than 100 characters and most
+    lines are longer than 50 (typical of 72- or 80-column text). Blank lines, headings, list
+    items, quotes, table rows and lines ending in a Markdown hard break are kept as breaks.
+    Texts with one paragraph per line (most saved articles) are returned unchanged.
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    filled = [line for line in lines if line.strip()]
+    if len(filled) < 4 or max(len(line) for line in filled) > 100:
+        return text
+    if sum(len(line.strip()) >= 50 for line in filled) < 0.6 * len(filled):
+        return text
+    out: list[str] = []
+    joinable = False
+    for line in lines:
+        if joinable and line.strip() and not _BLOCK_START.match(line):
+            out[-1] = out[-1].rstrip() + " " + line.strip()
+        else:
+            out.append(line)
+        joinable = bool(line.strip()) and not line.endswith(("  ", "\\")) and not _MD_HEADING.match(line)
+    return "\n".join(out)
+
+
 def markdown_lines(text: str) -> list[Line]:
     """The lines of a text or Markdown document, syntax reduced; blank lines dropped."""
-    raw = split_lines(text)
+    raw = split_lines(unwrap_hard_wrapped(text))
     lines: list[Line] = []
     for i, row in enumerate(raw):
         if not row or _MD_REF_DEF.match(row):
