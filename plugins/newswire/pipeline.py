@@ -11,6 +11,8 @@ indexed entries are skipped, so nothing is indexed twice).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -47,12 +49,23 @@ class Stages:
     """Objects that are costly to build (the claim model) and are reused across sources in one process."""
 
     claims: object | None = None  # newswire.claims.ClaimExtractor
+    claims_model: str | None = None
 
     @classmethod
     def load(cls) -> "Stages":
         from newswire.claims import ClaimExtractor
 
-        return cls(claims=ClaimExtractor())
+        extractor = ClaimExtractor()
+        return cls(claims=extractor, claims_model=claims_model_id(extractor))
+
+
+def claims_model_id(extractor) -> str:
+    """A short id of the claim model (its metadata names the artefact's hash), stored with each article.
+
+    The maintenance DAG re-scores articles whose stored id differs from the current one.
+    """
+    metadata = json.dumps(extractor.scorer.info.metadata, sort_keys=True).encode()
+    return hashlib.sha256(metadata).hexdigest()[:16]
 
 
 @contextmanager
@@ -188,7 +201,7 @@ def ingest_source(
                 pages = _fetch_pages(source, new_entries, fetcher)
             with timed("extract"):
                 articles = _unique_by_id(_extract_all(new_entries, pages, report, stages), report)
-            if not _index_batch(es, articles, report, timed, prefix, now):
+            if not _index_batch(es, articles, report, timed, prefix, now, stages.claims_model):
                 # Some writes were refused: keep the old validators so the next run reads the
                 # feed again instead of getting a 304; the seen-check skips what was stored.
                 new_state = replace(new_state, etag=state.etag, last_modified=state.last_modified,
@@ -204,7 +217,7 @@ def ingest_source(
 
 
 def _index_batch(es: Elasticsearch, articles: list[Article], report: SourceReport, timed: _Timer, prefix: str,
-                 now: datetime) -> bool:
+                 now: datetime, claims_model: str | None) -> bool:
     """Fingerprint, cluster and write a batch of extracted articles; False if any write was refused."""
     if not articles:
         return True
@@ -213,6 +226,9 @@ def _index_batch(es: Elasticsearch, articles: list[Article], report: SourceRepor
         clusters = assign_clusters(es, [(a, fingerprints[a.id]) for a in articles], prefix)
     with timed("index"):
         docs = [article_document(a, fingerprints[a.id], clusters.get(a.id), indexed_at=now) for a in articles]
+        if claims_model:
+            for doc in docs:
+                doc["claims_model"] = claims_model
         result = index_articles(es, docs, prefix)
         report.indexed += result.indexed
         report.failed.extend(result.outcomes())

@@ -1,0 +1,100 @@
+"""Upkeep steps for the maintenance DAG: set-up, reindex, claim re-scoring, retention.
+
+Each step is idempotent: running it twice in a row does nothing the second time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime, timezone
+
+from elasticsearch import helpers
+
+from newswire.index import names
+from newswire.index.admin import ensure_indices
+from newswire.index.bulk import index_claims
+from newswire.index.documents import claim_fields
+from newswire.index.reindex import reindex
+from newswire.index.retention import delete_older_than
+from newswire.models import Article
+from newswire.pipeline import claims_model_id, es_session
+from newswire.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def setup(settings: Settings, kibana_url: str | None = None) -> dict:
+    """Templates, indices and aliases; Kibana's saved objects when a Kibana URL is known."""
+    with es_session(settings) as es:
+        summary = ensure_indices(es, settings.index_prefix)
+    kibana_url = kibana_url or os.environ.get("KIBANA_URL")
+    if kibana_url:
+        from newswire.kibana import ndjson_for
+        from newswire.kibana.client import import_saved_objects
+
+        auth = (settings.es_username, settings.es_password or "") if settings.es_username else None
+        result = import_saved_objects(kibana_url, ndjson_for(settings.index_prefix), auth, wait_seconds=120)
+        summary["kibana"] = {"success": result.get("success"), "count": result.get("successCount")}
+    return summary
+
+
+def reindex_outdated(settings: Settings) -> dict:
+    """Move every index whose mapping version is behind the code to a new version (scan, bulk, alias swap)."""
+    moved = {}
+    with es_session(settings) as es:
+        status = ensure_indices(es, settings.index_prefix)["indices"]
+        for kind, info in status.items():
+            if info["status"] == "outdated":
+                result = reindex(es, kind, settings.index_prefix)
+                moved[kind] = {"from": info["index"], "to": result.target_index, "documents": result.copied}
+    return moved
+
+
+def rescore_claims(settings: Settings, extractor=None, batch_size: int = 200) -> int:
+    """Re-extract the claims of articles scored by another claim model; returns articles updated."""
+    if extractor is None:
+        from newswire.claims import ClaimExtractor
+
+        extractor = ClaimExtractor()
+    model = claims_model_id(extractor)
+    prefix = settings.index_prefix
+    articles = names.alias(prefix, "articles")
+    updated = 0
+    with es_session(settings) as es:
+        es.indices.refresh(index=articles)
+        stale = helpers.scan(
+            es, index=articles, size=batch_size,
+            query={"query": {"bool": {"must_not": {"term": {"claims_model": model}}}}},
+            _source=["id", "url", "source", "text", "language", "published", "cluster_id", "is_canonical"],
+        )
+        updates = []
+        for hit in stale:
+            doc = hit["_source"]
+            article = Article(id=hit["_id"], url=doc.get("url", ""), source=doc.get("source", ""),
+                              text=doc.get("text", ""), language=doc.get("language"))
+            article.claims = extractor.extract(article.text)
+            updates.append({"_op_type": "update", "_index": articles, "_id": hit["_id"], "doc": {
+                "claims": [claim_fields(c) for c in article.claims],
+                "claim_count": len(article.claims),
+                "claims_model": model,
+            }})
+            index_claims(es, article, {**doc, "id": hit["_id"]}, prefix)
+            updated += 1
+        if updates:
+            helpers.bulk(es, updates, refresh=True)
+    log.info("re-scored the claims of %d articles with model %s", updated, model)
+    return updated
+
+
+def apply_retention(settings: Settings, days: int | None = None) -> dict[str, int]:
+    """Delete articles and claims older than ``days`` (default ``$NEWSWIRE_RETENTION_DAYS``; unset: keep all)."""
+    if days is None:
+        configured = os.environ.get("NEWSWIRE_RETENTION_DAYS", "").strip()
+        if not configured:
+            return {}
+        days = int(configured)
+    with es_session(settings) as es:
+        deleted = delete_older_than(es, days, settings.index_prefix)
+    log.info("retention (%d days) deleted %s at %s", days, deleted, datetime.now(timezone.utc).isoformat())
+    return deleted
