@@ -4,8 +4,8 @@
 Compares, in one run, on a folder in the format of ``../shared/data/checkthat2024-task1-en``
 (``claims.jsonl`` rows with ``text``, ``label`` Yes/No, ``split`` train/dev/dev-test):
 
-- the default model (int8 ONNX MiniLM) at its stored threshold, alone and as the
-  pipeline runs it (pre-filter in front);
+- the default model (int8 ONNX MiniLM) at its stored threshold, alone, as the
+  pipeline runs it (rule pre-filter in front), and with the optional lexical pre-filter;
 - a TF-IDF (1-2 grams) + logistic-regression baseline fitted here on ``train``,
   with its threshold chosen on ``dev`` the same way.
 
@@ -90,7 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(("tfidf+logreg (baseline)", base_threshold, base_scores, time.perf_counter() - started))
 
     extractor = ClaimExtractor(args.model_dir, threads=1)
-    for name, score in (("model (int8 ONNX)", extractor.score), ("pipeline (pre-filter + model)", extractor.score_filtered)):
+    lexical = ClaimExtractor(args.model_dir, threads=1, lexical_prefilter=True)
+    for name, score in (("model (int8 ONNX)", extractor.score),
+                        ("pipeline (pre-filter + model)", extractor.score_filtered),
+                        ("option: + lexical pre-filter", lexical.score_filtered)):
         started = time.perf_counter()
         scores = {s: np.asarray(score(data[s][0])) for s in SPLITS}
         rows.append((name, extractor.threshold, scores, time.perf_counter() - started))

@@ -87,15 +87,18 @@ def f1_yes(labels: list[int], scores: np.ndarray, threshold: float) -> float:
     return 0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn)
 
 
-def best_threshold(labels: list[int], scores: np.ndarray) -> tuple[float, float]:
-    """The threshold (on a 0.01 grid) with the best Yes-F1, and that F1.
+def best_threshold(labels: list[int], scores: np.ndarray, tolerance: float = 0.005) -> tuple[float, float]:
+    """The decision threshold chosen on dev, and the dev F1 there.
 
-    Ties go to the threshold nearest 0.5, so the pick is stable.
+    The dev F1 curve has a flat top, and its arg-max is a noisy pick (it moves by
+    0.05-0.1 between runs and over-fits dev). So take the lowest threshold (on a
+    0.01 grid) whose F1 is within ``tolerance`` of the best: the same F1 on dev,
+    with more recall, which is what fact-checkers want from a first pass.
     """
     grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
-    results = [(f1_yes(labels, scores, t), -abs(t - 0.5), float(t)) for t in grid]
-    f1, _, threshold = max(results)
-    return threshold, f1
+    f1s = np.array([f1_yes(labels, scores, t) for t in grid])
+    index = int(np.flatnonzero(f1s >= f1s.max() - tolerance)[0])
+    return float(grid[index]), float(f1s[index])
 
 
 def build_model(base_dir: str, keep_layers: int):
@@ -243,7 +246,9 @@ def train(args: argparse.Namespace) -> None:
         running = 0.0
         for batch in batches:
             ids, mask = pad([train_enc[i] for i in batch], pad_id)
-            loss = loss_fn(model.logits(ids, mask), labels_t[batch])
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+                logits = model.logits(ids, mask)
+            loss = loss_fn(logits.float(), labels_t[batch])
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -291,18 +296,23 @@ def train(args: argparse.Namespace) -> None:
     dev_int8 = onnx_scores(out / "model.onnx", dev_enc, pad_id)
     devtest_int8 = onnx_scores(out / "model.onnx", devtest_enc, pad_id)
     threshold, dev_f1 = best_threshold(dev_labels, dev_int8)
+    both_labels = dev_labels + devtest_labels
     metrics = {
-        "threshold_chosen_on": "dev (int8 model)",
+        "threshold_rule": "lowest threshold within 0.005 of the best dev F1 (int8 model, dev only)",
         "int8": {
             "dev_f1": round(dev_f1, 4),
             "dev_test_f1": round(f1_yes(devtest_labels, devtest_int8, threshold), 4),
+            "dev_plus_dev_test_f1": round(f1_yes(both_labels, np.concatenate([dev_int8, devtest_int8]), threshold), 4),
             "dev_f1_at_0.5": round(f1_yes(dev_labels, dev_int8, 0.5), 4),
             "dev_test_f1_at_0.5": round(f1_yes(devtest_labels, devtest_int8, 0.5), 4),
         },
-        "torch_fp32_at_0.5": {
-            "dev_f1": round(f1_yes(dev_labels, dev_torch, 0.5), 4),
-            "dev_test_f1": round(f1_yes(devtest_labels, devtest_torch, 0.5), 4),
+        "torch_fp32": {
+            "dev_f1": round(f1_yes(dev_labels, dev_torch, threshold), 4),
+            "dev_test_f1": round(f1_yes(devtest_labels, devtest_torch, threshold), 4),
+            "dev_f1_at_0.5": round(f1_yes(dev_labels, dev_torch, 0.5), 4),
+            "dev_test_f1_at_0.5": round(f1_yes(devtest_labels, devtest_torch, 0.5), 4),
         },
+        "int8_vs_fp32_mean_abs_diff_dev": round(float(np.mean(np.abs(dev_int8 - dev_torch))), 4),
         "torch_vs_onnx_fp32_max_abs_diff": max_diff,
         "torch_vs_fused_max_abs_diff": fused_diff,
         "torch_vs_int8_max_abs_diff": int8_diff,
@@ -338,10 +348,11 @@ def train(args: argparse.Namespace) -> None:
             "pooling": "mean",
             "seed": args.seed,
             "threads": args.threads,
+            "bf16_autocast": args.bf16,
             "seconds": round(train_seconds, 1),
             "torch": torch.__version__,
         },
-        "quantisation": "onnxruntime quantize_dynamic int8 (weights), after BERT op fusion",
+        "quantisation": "onnxruntime quantize_dynamic, int8 weights per channel, after BERT op fusion",
         "metrics": metrics,
         "model_sha256": sha256_file(out / "model.onnx"),
         "model_bytes": (out / "model.onnx").stat().st_size,
@@ -384,15 +395,75 @@ def fuse(src: Path, dst: Path, config) -> None:
 
 
 def quantise(src: Path, dst: Path) -> None:
-    """Dynamic int8 quantisation of the weights (MatMul, fused Attention and the embeddings)."""
+    """Dynamic int8 quantisation of the weights (MatMul, fused Attention and the embeddings).
+
+    Signed int8 weights (fast with AVX512-VNNI; unsigned weights ran at about half
+    the speed here), one scale per output channel (per-tensor scales moved scores
+    by 0.016 on average against fp32, per-channel by 0.007).
+    """
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantize_dynamic(
-        str(src), str(dst), weight_type=QuantType.QInt8, per_channel=False,
+        str(src), str(dst), weight_type=QuantType.QInt8, per_channel=True,
         op_types_to_quantize=["MatMul", "Attention", "EmbedLayerNormalization", "Gather"],
         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
     )
+
+
+def train_prefilter(data: Path, out: Path, recall: float = 0.998, seed: int = 13) -> dict:
+    """Fit the lexical pre-filter (TF-IDF + logistic regression) and write ``prefilter.json``.
+
+    Its threshold keeps ``recall`` of the Yes sentences in 5-fold out-of-fold
+    predictions on train, so it only drops sentences even a word-overlap model
+    finds hopeless. Stored as plain lists, so the runtime needs no scikit-learn.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+
+    texts, labels = load_split(data, "train")
+    y = np.asarray(labels)
+
+    def make():
+        return make_pipeline(
+            TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=30000),
+            LogisticRegression(max_iter=2000, class_weight="balanced", C=4.0),
+        )
+
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
+    oof = cross_val_predict(make(), texts, y, cv=folds, method="predict_proba")[:, 1]
+    threshold = float(np.quantile(oof[y == 1], 1 - recall))
+    model = make().fit(texts, y)
+    vectorizer, regression = model.steps[0][1], model.steps[1][1]
+    report = {"threshold": threshold, "train_oof_yes_recall": recall,
+              "train_oof_skipped": round(float(np.mean(oof < threshold)), 4)}
+    for split in ("dev", "dev-test"):
+        split_texts, split_labels = load_split(data, split)
+        proba = model.predict_proba(split_texts)[:, 1]
+        gold = np.asarray(split_labels) == 1
+        report[f"{split}_skipped"] = round(float(np.mean(proba < threshold)), 4)
+        report[f"{split}_yes_dropped"] = int(np.sum((proba < threshold) & gold))
+    import importlib.util
+
+    # the module alone (the newswire package needs runtime deps this venv lacks)
+    spec = importlib.util.spec_from_file_location("_prefilter", REPO / "plugins/newswire/claims/prefilter.py")
+    prefilter = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = prefilter  # dataclasses look their module up there
+    spec.loader.exec_module(prefilter)
+    LexicalFilter = prefilter.LexicalFilter
+
+    exported = LexicalFilter.from_sklearn(vectorizer, regression, threshold)
+    payload = {
+        "kind": "tfidf(1-2 grams, sublinear tf, l2) + logistic regression; sklearn default tokens, lowercased",
+        **exported.to_dict(),
+        **report,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "prefilter.json").write_text(json.dumps(payload, separators=(",", ":")), encoding="utf-8")
+    print(f"pre-filter: {report}", flush=True)
+    return report
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -405,11 +476,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=float, default=3e-5)
     parser.add_argument("--max-length", type=int, default=64)
     parser.add_argument("--layers", type=int, default=6, help="encoder layers to keep (fewer = faster)")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads; 1 wastes far less CPU than 2 on a shared machine")
+    parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True,
+                        help="bfloat16 autocast for the training forward pass (about 1.6x less CPU here; "
+                             "weights stay fp32, evaluation and export are fp32)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--keep-fp32", default="", help="also save the fused fp32 ONNX graph here")
     parser.add_argument("--limit", type=int, default=0, help="train on the first N rows only (smoke test)")
-    train(parser.parse_args(argv))
+    parser.add_argument("--prefilter-only", action="store_true", help="only (re)build prefilter.json in --out")
+    args = parser.parse_args(argv)
+    if not args.prefilter_only:
+        train(args)
+    report = train_prefilter(Path(args.data), Path(args.out), seed=args.seed)
+    metadata_path = Path(args.out) / "metadata.json"
+    if metadata_path.exists():
+        metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
+        metadata["prefilter"] = {"file": "prefilter.json", **report}
+        metadata_path.write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

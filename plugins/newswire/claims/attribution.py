@@ -69,7 +69,7 @@ _ACCORDING = re.compile(
 
 _NUMBER = re.compile(
     r"(?:(?i:about|around|over|under|nearly|almost|more than|less than|at least|up to|some)\s+)?"
-    r"(?<![\w.-])[$€£]?\d[\d,]*(?:\.\d+)?(?:\s*(?:-|–|to)\s*\d[\d,]*(?:\.\d+)?)?(?![\d]|[A-Za-z])"
+    r"(?<![\w.-])[$€£]?\d+(?:,\d{3})*(?:\.\d+)?(?:\s*(?:-|–|to)\s*\d+(?:,\d{3})*(?:\.\d+)?)?(?![\d]|[A-Za-z])"
     r"(?:\s*(?:%|percent|per cent|million|billion|trillion|thousand|hundred|km|kilometers|kilometres|miles|"
     r"square\s+(?:kilometers|kilometres|miles|meters|metres)|tons|tonnes|dollars|euros|people|years?|months?|"
     r"days?|hours?|weeks?))?"

@@ -33,13 +33,18 @@ def run(args: argparse.Namespace) -> int:
     if args.file == "-":
         lines = sys.stdin.read().splitlines()
     else:
-        with open(args.file, encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
+        try:
+            with open(args.file, encoding="utf-8") as handle:
+                lines = handle.read().splitlines()
+        except (OSError, UnicodeDecodeError) as err:
+            print(f"newswire checkworthy: cannot read {args.file}: {err}", file=sys.stderr)
+            return 2
     extractor = ClaimExtractor(args.model_dir, threshold=args.threshold, threads=args.threads, prefilter=False)
     scores = extractor.score(lines)
     out = sys.stdout
     for text, score in zip(lines, scores):
-        record = {"text": text, "score": round(score, 4), "checkworthy": score >= extractor.threshold}
+        score = round(score, 4)
+        record = {"text": text, "score": score, "checkworthy": score >= extractor.threshold}
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
     out.flush()
     return 0

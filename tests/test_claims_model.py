@@ -1,0 +1,163 @@
+"""The packaged check-worthiness model, the extractor on seeds/, and the checkworthy CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from newswire.claims import ClaimExtractor, extract_claims
+from newswire.claims.model import MODEL_DIR
+from newswire.claims.prefilter import LexicalFilter
+from newswire.extract import extract_path
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "seeds"
+CLAIMY = "Unemployment fell to 3.5 percent last year, the lowest rate since 1969."
+CHATTY = "Thank you very much, it is wonderful to be here with all of you tonight."
+
+
+@pytest.fixture(scope="module")
+def extractor() -> ClaimExtractor:
+    return ClaimExtractor()
+
+
+def seed_claims(extractor: ClaimExtractor, name: str):
+    path = next(SEEDS.glob(f"{name}_*.txt"))
+    article = extract_path(path)
+    return article.text, extractor.extract(article.text)
+
+
+def claim_with(claims, fragment: str):
+    matches = [c for c in claims if fragment in c.text]
+    assert matches, f"no claim contains {fragment!r}: {[c.text[:60] for c in claims]}"
+    return matches[0]
+
+
+def test_artefact_is_small_and_described():
+    metadata = json.loads((MODEL_DIR / "metadata.json").read_text())
+    size = (MODEL_DIR / "model.onnx").stat().st_size
+    assert size <= 25_000_000
+    assert metadata["model_bytes"] == size
+    assert metadata["model_sha256"] == hashlib.sha256((MODEL_DIR / "model.onnx").read_bytes()).hexdigest()
+    assert metadata["base_model"]["sha256"] == "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+    assert 0.0 < metadata["threshold"] < 1.0
+    assert metadata["max_length"] == 64
+
+
+def test_scores_are_probabilities_in_order_and_deterministic(extractor):
+    sentences = [CLAIMY, CHATTY, "", "x", CLAIMY + " " + CLAIMY * 10]
+    first = extractor.score(sentences)
+    assert len(first) == len(sentences)
+    assert all(0.0 <= s <= 1.0 for s in first)
+    assert extractor.score(sentences) == first
+    assert extractor.score(list(reversed(sentences))) == pytest.approx(list(reversed(first)), abs=0.03)
+    assert extractor.score([]) == []
+
+
+def test_model_separates_a_factual_claim_from_small_talk(extractor):
+    claimy, chatty = extractor.score([CLAIMY, CHATTY])
+    assert claimy >= extractor.threshold > chatty
+
+
+def test_runtime_imports_neither_torch_nor_airflow():
+    code = (
+        "import sys\n"
+        "from newswire.claims import ClaimExtractor\n"
+        "ClaimExtractor().extract('Russia said 1,000 militants were killed on Friday.')\n"
+        "bad = [m for m in ('torch', 'airflow', 'transformers', 'sklearn') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_seed_1000_militants_attributed_to_rudskoy(extractor):
+    _, claims = seed_claims(extractor, "001")
+    claim = claim_with(claims, "1,000 militants")
+    assert "Rudskoy" in (claim.speaker or "")
+    assert claim.verb == "added"
+    assert any("1,000" in n for n in claim.numbers)
+    assert claim.checkworthy and claim.score >= extractor.threshold
+
+
+def test_seed_rhetorical_line_is_not_a_claim(extractor):
+    text, claims = seed_claims(extractor, "001")
+    assert "Call the Russians when you need to get something done." in text
+    assert not [c for c in claims if "Call the Russians" in c.text]
+
+
+def test_seed_special_forces_deployment_attributed_to_konashenkov(extractor):
+    _, claims = seed_claims(extractor, "004")
+    claim = claim_with(claims, "special forces have been deployed")
+    assert "Konashenkov" in (claim.speaker or "")
+    assert claim.verb == "said"
+
+
+def test_seed_300_militants_attributed_to_the_observatory(extractor):
+    _, claims = seed_claims(extractor, "004")
+    claim = claim_with(claims, "300 militants")
+    assert claim.speaker == "Syrian Observatory for Human Rights"
+    assert claim.verb == "according to"
+    assert any("300" in n for n in claim.numbers)
+
+
+def test_claims_are_in_text_order_with_stable_indexes(extractor):
+    text, claims = seed_claims(extractor, "004")
+    indexes = [c.sentence_index for c in claims]
+    assert indexes == sorted(indexes) and len(set(indexes)) == len(indexes)
+    sentences = extractor.sentences(text)
+    assert all(sentences[c.sentence_index].text == c.text for c in claims)
+    assert [c.text for c in extract_claims(text, extractor)] == [c.text for c in claims]
+
+
+def test_prefilter_drops_only_what_the_model_rejects(extractor):
+    """On seeds/, no sentence the model calls check-worthy is dropped by the pre-filter."""
+    texts = [s.text for p in sorted(SEEDS.glob("*.txt")) for s in extractor.sentences(extract_path(p).text)]
+    keep = extractor.keep(texts)
+    scores = extractor.score(texts)
+    lost = [t for t, k, s in zip(texts, keep, scores) if not k and s >= extractor.threshold + 0.1]
+    assert not lost
+    assert sum(keep) < len(texts)  # it does drop something
+
+
+def test_lexical_prefilter_matches_scikit_learn():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    train = ["taxes went up by 20 percent", "thank you so much", "we created a million jobs",
+             "good evening everyone", "crime fell 10 percent in the city", "I love this country"] * 3
+    labels = [1, 0, 1, 0, 1, 0] * 3
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+    regression = LogisticRegression().fit(vectorizer.fit_transform(train), labels)
+    exported = LexicalFilter.from_sklearn(vectorizer, regression, threshold=0.5)
+    probe = ["Taxes went up, crime fell by 10 percent!", "thank you, good evening", "nothing known here"]
+    expected = regression.predict_proba(vectorizer.transform(probe))[:, 1]
+    assert [exported.probability(t) for t in probe] == pytest.approx(list(expected), abs=1e-4)
+
+
+def test_checkworthy_cli_prints_one_json_line_per_input_line(tmp_path):
+    lines = [CLAIMY, "", CHATTY, "Ünïcode “quotes” stay as they are."]
+    source = tmp_path / "sentences.txt"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    newswire = Path(sys.executable).with_name("newswire")
+    done = subprocess.run([str(newswire), "checkworthy", str(source)], capture_output=True, text=True,
+                          timeout=120, check=True)
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["text"] for r in records] == lines
+    threshold = json.loads((MODEL_DIR / "metadata.json").read_text())["threshold"]
+    for record in records:
+        assert set(record) == {"text", "score", "checkworthy"}
+        assert 0.0 <= record["score"] <= 1.0
+        assert record["checkworthy"] == (record["score"] >= threshold)
+    assert records[0]["checkworthy"] and not records[2]["checkworthy"]
+
+
+def test_checkworthy_cli_reports_a_missing_file(tmp_path):
+    newswire = Path(sys.executable).with_name("newswire")
+    done = subprocess.run([str(newswire), "checkworthy", str(tmp_path / "missing.txt")], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode != 0
