@@ -9,18 +9,20 @@ from pathlib import Path
 #: The repository root when running from a checkout (config/, seeds/ and docker-compose.yml live there).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SOURCES = PROJECT_ROOT / "config" / "sources.yaml"
+DEFAULT_ES_URL = "http://127.0.0.1:9200"
+DEFAULT_INDEX_PREFIX = "newswire"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Settings:
     """Connection settings for Elasticsearch and the paths the pipeline uses."""
 
-    es_url: str = "http://127.0.0.1:9200"
+    es_url: str = DEFAULT_ES_URL
     es_username: str | None = None
     es_password: str | None = None
     es_api_key: str | None = None
     es_ca_certs: str | None = None
-    index_prefix: str = "newswire"
+    index_prefix: str = DEFAULT_INDEX_PREFIX
     sources_path: Path = DEFAULT_SOURCES
 
     @classmethod
@@ -28,12 +30,12 @@ class Settings:
         """Settings from ``ELASTICSEARCH_URL`` and friends (outside Airflow)."""
         env = os.environ if environ is None else environ
         return cls(
-            es_url=env.get("ELASTICSEARCH_URL", cls.es_url),
+            es_url=env.get("ELASTICSEARCH_URL", DEFAULT_ES_URL),
             es_username=env.get("ELASTICSEARCH_USERNAME") or None,
             es_password=env.get("ELASTICSEARCH_PASSWORD") or None,
             es_api_key=env.get("ELASTICSEARCH_API_KEY") or None,
             es_ca_certs=env.get("ELASTICSEARCH_CA_CERTS") or None,
-            index_prefix=env.get("NEWSWIRE_INDEX_PREFIX", cls.index_prefix),
+            index_prefix=env.get("NEWSWIRE_INDEX_PREFIX", DEFAULT_INDEX_PREFIX),
             sources_path=Path(env.get("NEWSWIRE_SOURCES", str(DEFAULT_SOURCES))),
         )
 
