@@ -22,8 +22,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import dag, task
+from airflow.sdk.exceptions import AirflowFailException
 
-from newswire.airflow_support import MANUAL, load_sources, schedule_groups, schedule_slug
+from newswire.airflow_support import MANUAL, load_sources, schedule_groups, schedule_slug, settings_from_airflow
 
 ALL_SOURCES = "*"
 DEFAULT_ARGS = {
@@ -52,7 +53,6 @@ def build_ingest_dag(dag_id: str, schedule: str | None, selects: str | None):
         @task
         def prepare_indices() -> None:
             from newswire import pipeline
-            from newswire.airflow_support import settings_from_airflow
 
             pipeline.prepare_indices(settings_from_airflow())
 
@@ -63,7 +63,6 @@ def build_ingest_dag(dag_id: str, schedule: str | None, selects: str | None):
         @task(max_active_tis_per_dagrun=4)
         def ingest_source(name: str) -> dict:
             from newswire import pipeline
-            from newswire.airflow_support import settings_from_airflow
 
             report = pipeline.ingest_source(load_sources().get(name), settings_from_airflow())
             return report.to_dict()
@@ -71,14 +70,12 @@ def build_ingest_dag(dag_id: str, schedule: str | None, selects: str | None):
         @task(trigger_rule="all_done")
         def reconcile(reports: list[dict], dag_run=None) -> int:
             from newswire import pipeline
-            from newswire.airflow_support import settings_from_airflow
 
             return pipeline.reconcile_run(settings_from_airflow(), since=dag_run.start_date)
 
         @task(trigger_rule="all_done")
         def report(names: list[str], reports: list[dict], merged: int | None, dag_run=None) -> dict:
             from newswire import pipeline
-            from newswire.airflow_support import settings_from_airflow
 
             run = pipeline.write_report(
                 settings_from_airflow(), dag_run.run_id, dag_run.start_date,
@@ -87,8 +84,6 @@ def build_ingest_dag(dag_id: str, schedule: str | None, selects: str | None):
             print("\n".join(pipeline.summary_lines(run)))
             lost = [r.source for r in run.sources if r.error == pipeline.TASK_FAILED]
             if lost:  # reported above and in the index; the run itself must show red in the UI
-                from airflow.sdk.exceptions import AirflowFailException
-
                 raise AirflowFailException(f"sources whose task failed after its retries: {', '.join(lost)}")
             return {"sources": len(run.sources), "indexed": sum(r.indexed for r in run.sources)}
 

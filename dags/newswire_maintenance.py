@@ -18,6 +18,8 @@ from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import dag, task
 
+from newswire.airflow_support import settings_from_airflow
+
 
 @dag(
     schedule="@daily",
@@ -33,28 +35,24 @@ def newswire_maintenance():
     @task
     def setup() -> dict:
         from newswire import maintenance
-        from newswire.airflow_support import settings_from_airflow
 
         return maintenance.setup(settings_from_airflow())
 
     @task
     def reindex_outdated() -> dict:
         from newswire import maintenance
-        from newswire.airflow_support import settings_from_airflow
 
         return maintenance.reindex_outdated(settings_from_airflow())
 
     @task
     def rescore_claims() -> int:
         from newswire import maintenance
-        from newswire.airflow_support import settings_from_airflow
 
         return maintenance.rescore_claims(settings_from_airflow())
 
     @task
     def retention() -> int:
         from newswire import maintenance
-        from newswire.airflow_support import settings_from_airflow
 
         return maintenance.apply_retention(settings_from_airflow())
 
