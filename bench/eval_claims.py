@@ -7,7 +7,7 @@ Compares, in one run, on a folder in the format of ``../shared/data/checkthat202
 - the default model (int8 ONNX MiniLM) at its stored threshold, alone, as the
   pipeline runs it (rule pre-filter in front), and with the optional lexical pre-filter;
 - a TF-IDF (1-2 grams) + logistic-regression baseline fitted here on ``train``,
-  with its threshold chosen on ``dev`` the same way.
+  with its threshold chosen on ``dev`` by the same rule as the model's.
 
     .venv/bin/python bench/eval_claims.py --data ../shared/data/checkthat2024-task1-en
 """
@@ -40,20 +40,6 @@ def load(data: Path) -> dict[str, tuple[list[str], np.ndarray]]:
     return {split: (texts, np.asarray(labels)) for split, (texts, labels) in rows.items()}
 
 
-def f1_yes(labels: np.ndarray, scores: np.ndarray, threshold: float) -> float:
-    """F1 of the Yes class."""
-    pred = scores >= threshold
-    gold = labels == 1
-    tp = int(np.sum(pred & gold))
-    return 0.0 if tp == 0 else 2 * tp / (2 * tp + int(np.sum(pred & ~gold)) + int(np.sum(~pred & gold)))
-
-
-def dev_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
-    """Best Yes-F1 threshold on a 0.01 grid (ties towards 0.5), as the training script picks it."""
-    grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
-    return float(max(grid, key=lambda t: (f1_yes(labels, scores, t), -abs(t - 0.5))))
-
-
 def tfidf_baseline(train: tuple[list[str], np.ndarray]):
     """TF-IDF + logistic regression (class-balanced) fitted on the train split."""
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -75,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from newswire.claims import ClaimExtractor
+    from newswire.claims.metrics import choose_threshold, f1_yes
 
     data = load(Path(args.data))
     missing = [s for s in ("train", *SPLITS) if s not in data]
@@ -86,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     baseline = tfidf_baseline(data["train"])
     base_scores = {s: baseline(data[s][0]) for s in SPLITS}
-    base_threshold = dev_threshold(data["dev"][1], base_scores["dev"])
+    base_threshold, _ = choose_threshold(data["dev"][1], base_scores["dev"])
     rows.append(("tfidf+logreg (baseline)", base_threshold, base_scores, time.perf_counter() - started))
 
     extractor = ClaimExtractor(args.model_dir, threads=1)

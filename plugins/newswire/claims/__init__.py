@@ -49,7 +49,7 @@ class ClaimExtractor:
         *,
         threshold: float | None = None,
         threads: int = 1,
-        batch_size: int = 32,
+        batch_size: int = 16,
         prefilter: bool = True,
         lexical_prefilter: bool = False,
     ) -> None:
