@@ -97,6 +97,14 @@ def test_quoted_continuation_inherits_the_speaker():
     assert all(a.quote for a in attribute(sentences))
 
 
+def test_next_quoted_sentence_keeps_the_speaker():
+    sentences = split_sentences("“We will retaliate,” Konashenkov said. “The coalition must stop shelling our positions.”\n"
+                                "“We have warned them twice.”\nThe weather was cold.")
+    found = attribute(sentences)
+    assert [a.speaker for a in found] == ["Konashenkov", "Konashenkov", "Konashenkov", None]
+    assert [a.quote for a in found] == [True, True, True, False]
+
+
 def test_direct_quote_flag():
     assert attribute_sentence("“We will retaliate if attacked,” the minister said.").quote
     assert not attribute_sentence("The government owes Spetsnaz for its “success” in Aleppo.").quote

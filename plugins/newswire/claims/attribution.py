@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .sentences import Sentence
+from .sentences import OPEN_QUOTES, Sentence
 
 VERBS = (
     "said", "says", "say", "told", "tells", "added", "adds", "stated", "states", "announced", "announces",
@@ -36,7 +36,11 @@ VERBS = (
     "predicted", "suggested", "stressed", "emphasised", "emphasized", "maintained", "accused", "blamed",
     "charged", "contended", "countered", "replied", "responded", "testified", "indicated", "observed",
 )
-_VERB = "|".join(VERBS)
+# "the intelligence report did not say" / "the claims were false": a noun, not a reporting verb
+_VERB = (
+    "(?:" + "|".join(VERBS) + ")"
+    r"(?!\s+(?:did|does|do|was|were|is|are|has|have|had|will|would|could|should|can|may|might|must|of)\b)"
+)
 _AUX = r"(?:(?:has|have|had|also|first|further|later|previously|earlier|again|however,?|then|[a-z]+ly)\s+)*"
 _TIME = (
     r"(?:\s+(?:on\s+)?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|today|yesterday|"
@@ -134,8 +138,11 @@ def clean_speaker(phrase: str) -> str | None:
 
 
 def _direct_quote(text: str) -> bool:
-    """True if the sentence quotes someone's words (a quoted span of four words or more)."""
-    return any(len(m.group(1).split()) >= 4 for m in _QUOTED.finditer(text))
+    """True if the sentence quotes someone's words: it opens with a quote mark, or quotes four words or more.
+
+    Shorter quoted spans inside a sentence are scare quotes ("its “success” in Aleppo").
+    """
+    return text[:1] in OPEN_QUOTES or any(len(m.group(1).split()) >= 4 for m in _QUOTED.finditer(text))
 
 
 def find_numbers(text: str) -> list[str]:
@@ -179,18 +186,21 @@ def attribute_sentence(text: str) -> Attribution:
 def attribute(sentences: list[Sentence]) -> list[Attribution]:
     """Attributions for all sentences of a text, carrying speakers across sentences.
 
-    A sentence inside a quotation opened earlier in its paragraph (or opening
-    a paragraph right after a quoted paragraph) takes the quotation's speaker;
+    A sentence inside a quotation opened earlier in its paragraph, or one that
+    opens with a quote mark right after a quoted sentence (the next quoted
+    sentence or paragraph of the same speaker), takes that speaker;
     a pronoun speaker takes the last named speaker of the three sentences before
     (and is dropped when there is none: "he" alone helps no one searching).
     """
     results = [attribute_sentence(s.text) for s in sentences]
     last_named: tuple[int, str] | None = None
     for index, (sentence, result) in enumerate(zip(sentences, results)):
-        if result.speaker is None and sentence.in_quote and index > 0:
-            previous = results[index - 1]
-            if previous.speaker:
-                result.speaker, result.verb, result.quote = previous.speaker, previous.verb, True
+        previous = results[index - 1] if index > 0 else None
+        continues_quote = sentence.in_quote or (
+            sentence.text[:1] in OPEN_QUOTES and previous is not None and previous.quote
+        )  # '“We will retaliate,” Konashenkov said. “The coalition must stop.”'
+        if result.speaker is None and continues_quote and previous is not None and previous.speaker:
+            result.speaker, result.verb, result.quote = previous.speaker, previous.verb, True
         if result.speaker in PRONOUNS:  # resolved to a recent named speaker, or dropped
             near = last_named and index - last_named[0] <= 3
             result.speaker = last_named[1] if near else None
