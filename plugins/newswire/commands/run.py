@@ -128,7 +128,8 @@ def _demo(args: argparse.Namespace) -> int:
                    args.query)
     if args.standalone:
         print("starting Airflow standalone (UI on http://127.0.0.1:8080; admin password in .airflow/); Ctrl-C stops it")
-        return subprocess.call([airflow, "standalone"], env=env, start_new_session=False)
+        env["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] = "False"  # the scheduled DAGs start right away
+        return subprocess.call([airflow, "standalone"], env=env)
     return 0
 
 
