@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
+from typing import TYPE_CHECKING
+
 from elasticsearch import Elasticsearch
 
 from newswire.config import SourceConfig, SourcesConfig
@@ -37,6 +39,9 @@ from newswire.sources import discover
 from newswire.sources.directory import read_entry
 from newswire.urls import canonicalize
 
+if TYPE_CHECKING:
+    from newswire.claims import ClaimExtractor
+
 log = logging.getLogger(__name__)
 
 TASK_FAILED = "task failed after its retries: see its Airflow log"
@@ -48,14 +53,14 @@ PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")  # others fail
 class Stages:
     """Objects that are costly to build (the claim model) and are reused across sources in one process."""
 
-    claims: object | None = None  # newswire.claims.ClaimExtractor
+    claims: ClaimExtractor | None = None  # None: articles are indexed without claims
     claims_model: str | None = None
 
     @classmethod
     def load(cls) -> "Stages":
         from newswire.claims import ClaimExtractor
 
-        extractor = ClaimExtractor()
+        extractor = ClaimExtractor()  # loads the ONNX model: once per task, or once per `newswire run`
         return cls(claims=extractor, claims_model=claims_model_id(extractor))
 
 
@@ -119,9 +124,7 @@ def _failure(url: str, exc: Exception) -> ItemOutcome:
     return ItemOutcome(url=url, reason=str(reason), detail=str(exc)[:300] or None)
 
 
-def _extract_all(
-    entries: list[Entry], pages: list[Page | Exception], report: SourceReport, stages: Stages
-) -> list[Article]:
+def _extract_all(entries: list[Entry], pages: list[Page | Exception], report: SourceReport) -> list[Article]:
     articles: list[Article] = []
     for entry, page in zip(entries, pages):
         if isinstance(page, Exception):
@@ -137,8 +140,6 @@ def _extract_all(
         if not article.is_article:
             report.skipped.append(ItemOutcome(url=entry.url, reason=article.reason or "not-article"))
             continue
-        if stages.claims is not None:
-            article.claims = stages.claims.extract(article.text)
         articles.append(article)
     return articles
 
@@ -200,7 +201,11 @@ def ingest_source(
             with timed("fetch"):
                 pages = _fetch_pages(source, new_entries, fetcher)
             with timed("extract"):
-                articles = _unique_by_id(_extract_all(new_entries, pages, report, stages), report)
+                articles = _unique_by_id(_extract_all(new_entries, pages, report), report)
+            if stages.claims is not None:
+                with timed("claims"):
+                    for article in articles:
+                        article.claims = stages.claims.extract(article.text)
             if not _index_batch(es, articles, report, timed, prefix, now, stages.claims_model):
                 # Some writes were refused: keep the old validators so the next run reads the
                 # feed again instead of getting a 304; the seen-check skips what was stored.
