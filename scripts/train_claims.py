@@ -17,16 +17,18 @@ What it does, and why:
    base model is exactly the upstream file and nothing is downloaded.
 2. Fine-tunes encoder + mean pooling + a linear head on the CheckThat! 2024
    task 1 English ``train`` split with a class-weighted loss (the Yes class is
-   about a quarter of the data). Batches are bucketed by length and padded per
-   batch, which makes an epoch several times cheaper than padding to 64.
+   about a quarter of the data), two epochs, bfloat16 autocast, one thread.
+   Batches are bucketed by length and padded per batch, which makes an epoch
+   several times cheaper than padding to 64.
 3. Exports the model to ONNX with the sigmoid inside, so the graph outputs the
    score in [0, 1]; fuses the transformer ops with onnxruntime's optimiser and
    quantises the weights to int8 (dynamic quantisation), which keeps the
    artefact under 25 MB and makes it fast on one CPU core.
-4. Checks that the fp32 ONNX graph matches torch, measures the int8 graph on
-   ``dev`` and ``dev-test`` (never trained on), picks the decision threshold on
-   ``dev`` and writes ``metadata.json`` next to ``model.onnx`` and
-   ``tokenizer.json``.
+4. Checks that the fp32 ONNX graph matches torch, scores ``dev`` and
+   ``dev-test`` (never trained on) with the int8 graph through the runtime
+   scorer, picks the decision threshold on ``dev`` only and writes
+   ``metadata.json`` next to ``model.onnx`` and ``tokenizer.json``.
+5. Fits the optional lexical pre-filter (``prefilter.json``).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "plugins"))
 
 from newswire.claims.metrics import choose_threshold, f1_yes  # noqa: E402
+from newswire.claims.model import ClaimScorer  # noqa: E402
 from newswire.claims.prefilter import LexicalFilter  # noqa: E402
 
 DEFAULT_OUT = REPO / "plugins" / "newswire" / "claims" / "model"
@@ -273,14 +276,25 @@ def train(args: argparse.Namespace) -> None:
         if args.keep_fp32:  # for re-quantising experiments; not part of the artefact
             shutil.copy(fused, Path(args.keep_fp32))
 
+    tokenizer_out = Tokenizer.from_file(str(base_dir / "tokenizer.json"))
+    tokenizer_out.no_padding()
+    tokenizer_out.no_truncation()
+    tokenizer_out.save(str(out / "tokenizer.json"))
+    provisional = {"threshold": 0.5, "max_length": args.max_length, "pad_id": pad_id}
+    (out / "metadata.json").write_text(json.dumps(provisional), encoding="utf-8")
+
     dev_torch = torch_scores(model, dev_enc, pad_id)
     devtest_torch = torch_scores(model, devtest_enc, pad_id)
-    dev_int8 = onnx_scores(out / "model.onnx", dev_enc, pad_id)
-    devtest_int8 = onnx_scores(out / "model.onnx", devtest_enc, pad_id)
+    # the int8 graph scored exactly as the pipeline runs it (same batching, one thread),
+    # since dynamic quantisation makes scores depend a little on the batch
+    runtime = ClaimScorer(out, threads=1)
+    dev_int8 = np.asarray(runtime.score(dev_texts))
+    devtest_int8 = np.asarray(runtime.score(devtest_texts))
     threshold, dev_f1 = choose_threshold(dev_labels, dev_int8)
     both_labels = dev_labels + devtest_labels
     metrics = {
         "threshold_rule": "lowest threshold within 0.005 of the best dev F1 (int8 model, dev only)",
+        "int8_scored_by": "newswire.claims.ClaimScorer defaults (one thread, runtime batching)",
         "int8": {
             "dev_f1": round(dev_f1, 4),
             "dev_test_f1": round(f1_yes(devtest_labels, devtest_int8, threshold), 4),
@@ -301,10 +315,6 @@ def train(args: argparse.Namespace) -> None:
     }
     print(json.dumps(metrics, indent=2), flush=True)
 
-    tokenizer_out = Tokenizer.from_file(str(base_dir / "tokenizer.json"))
-    tokenizer_out.no_padding()
-    tokenizer_out.no_truncation()
-    tokenizer_out.save(str(out / "tokenizer.json"))
     metadata = {
         "name": "newswire-checkworthy-minilm",
         "task": "check-worthiness of a sentence (CheckThat! 2024 task 1 style); output = P(Yes)",
@@ -444,7 +454,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "checkthat2024-task1-en"))
     parser.add_argument("--extra", nargs="*", default=[], help="extra claims.jsonl folders to train on (all rows)")
     parser.add_argument("--out", default=str(DEFAULT_OUT))
-    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--epochs", type=int, default=2,
+                        help="2 beat 1 on dev (F1 at 0.5: 0.918 vs 0.883, fp32)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=3e-5)
     parser.add_argument("--max-length", type=int, default=64)
