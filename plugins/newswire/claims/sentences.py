@@ -41,6 +41,7 @@ _SENTENCE_OPENERS = {
     "there", "its", "his", "her", "their", "our", "meanwhile", "however", "officials", "according",
 }
 _LAST_WORD = re.compile(r"([A-Za-z]+)\.[\"”’)]*\s*$")
+_INNER_BREAK = re.compile(r"[.!?…]+[\"”’')\]]*\s+\S")
 _ONLY_PUNCT = re.compile(r"^[\s\"“”‘’'.,;:!?)(\-–—…]*$")
 
 
@@ -102,8 +103,11 @@ def split_sentences(text: str, segmenter: pysbd.Segmenter | None = None) -> list
     sentences: list[Sentence] = []
     for paragraph, (offset, line) in enumerate(_paragraphs(text)):
         spans: list[list[int]] = []
-        for span in segmenter.segment(line):
-            start, end = span.start, span.end
+        if _INNER_BREAK.search(line.rstrip()):
+            pieces = [(span.start, span.end) for span in segmenter.segment(line)]
+        else:  # no sentence end before the last character: one sentence, no need for pysbd
+            pieces = [(0, len(line))]
+        for start, end in pieces:
             piece = line[start:end]
             if spans and (_ONLY_PUNCT.match(piece) or _is_false_break(line[spans[-1][0] : spans[-1][1]], piece)):
                 spans[-1][1] = end  # glue back
