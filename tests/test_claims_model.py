@@ -114,6 +114,12 @@ def test_claims_are_in_text_order_with_stable_indexes(extractor):
     assert [c.text for c in extract_claims(text, extractor)] == [c.text for c in claims]
 
 
+def test_non_english_text_yields_no_claims(extractor):
+    text = "Russia said 1,000 militants were killed in Palmyra on Friday, General Rudskoy said."
+    assert extractor.extract(text, language="en")
+    assert extractor.extract(text, language="de") == []
+
+
 def test_prefilter_drops_lead_ins_but_no_statement_on_seeds(extractor):
     """On seeds/, the rules drop the lines that introduce something else, and keep every statement."""
     texts = [s.text for p in sorted(SEEDS.glob("*.txt")) for s in extractor.sentences(extract_path(p).text)]

@@ -77,12 +77,16 @@ class ClaimExtractor:
         """The sentences of ``text`` (see ``split_sentences``)."""
         return split_sentences(text, self.segmenter)
 
-    def extract(self, text: str) -> list[Claim]:
+    def extract(self, text: str, language: str | None = None) -> list[Claim]:
         """The check-worthy sentences of ``text`` with their attribution, in text order.
 
         ``sentence_index`` is the sentence's position among all sentences of the
         text, so ``newswire.ids.claim_id(article_id, sentence_index)`` is stable.
+        The model and the patterns are English: pass the article's ``language``
+        and anything else (e.g. "de") yields no claims rather than noise.
         """
+        if language and not language.lower().startswith("en"):
+            return []
         sentences = self.sentences(text)
         texts = [s.text for s in sentences]
         keep = self.keep(texts)
@@ -109,6 +113,6 @@ class ClaimExtractor:
         return claims
 
 
-def extract_claims(text: str, extractor: ClaimExtractor | None = None) -> list[Claim]:
+def extract_claims(text: str, extractor: ClaimExtractor | None = None, language: str | None = None) -> list[Claim]:
     """The claims of one text. Pass an extractor to avoid loading the model per call."""
-    return (extractor or ClaimExtractor()).extract(text)
+    return (extractor or ClaimExtractor()).extract(text, language=language)
