@@ -73,7 +73,7 @@ def rescore_claims(settings: Settings, extractor=None, batch_size: int = 200) ->
             doc = hit["_source"]
             article = Article(id=hit["_id"], url=doc.get("url", ""), source=doc.get("source", ""),
                               text=doc.get("text", ""), language=doc.get("language"))
-            article.claims = extractor.extract(article.text)
+            article.claims = extractor.extract(article.text, language=article.language)
             updates.append({"_op_type": "update", "_index": articles, "_id": hit["_id"], "doc": {
                 "claims": [claim_fields(c) for c in article.claims],
                 "claim_count": len(article.claims),

@@ -205,7 +205,7 @@ def ingest_source(
             if stages.claims is not None:
                 with timed("claims"):
                     for article in articles:
-                        article.claims = stages.claims.extract(article.text)
+                        article.claims = stages.claims.extract(article.text, language=article.language)
             if not _index_batch(es, articles, report, timed, prefix, now, stages.claims_model):
                 # Some writes were refused: keep the old validators so the next run reads the
                 # feed again instead of getting a 304; the seen-check skips what was stored.
