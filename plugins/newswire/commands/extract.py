@@ -68,12 +68,12 @@ def _row(path: str, url: str | None, extract_path, claims) -> dict[str, Any]:
         "reason": article.reason,
     }
     if claims is not None:
-        row["claims"] = claims(article.text) if article.reason is None else []
+        row["claims"] = claims(article) if article.reason is None else []
     return row
 
 
 def _claims_function():
-    """``text -> [claim dict]`` from ``newswire.claims`` when it and its model load, else None."""
+    """``article -> [claim dict]`` from ``newswire.claims`` when it and its model load, else None."""
     try:
         from newswire.claims import ClaimExtractor  # CLAIMS CALL SITE (owned by the claims stage)
 
@@ -84,4 +84,4 @@ def _claims_function():
 
     from newswire.models import to_dict
 
-    return lambda text: [to_dict(claim) for claim in extractor.extract(text)]
+    return lambda article: [to_dict(c) for c in extractor.extract(article.text, language=article.language)]
