@@ -24,19 +24,15 @@ from typing import Any
 import yaml
 
 from newswire.models import Entry, ItemOutcome, Page
+from newswire.sources.errors import SourceError
 from newswire.sources.sitemap import parse_w3c_datetime
 
 SUFFIXES = (".html", ".htm", ".txt", ".md")
 MANIFEST_NAMES = ("manifest.json", "manifest.yaml", "manifest.yml")
 
 
-class DirectoryError(ValueError):
+class DirectoryError(SourceError):
     """The folder cannot be listed (``reason``: ``missing-directory``) or its manifest is broken (``bad-manifest``)."""
-
-    def __init__(self, reason: str, detail: str):
-        self.reason = reason
-        self.detail = detail
-        super().__init__(f"{reason}: {detail}")
 
 
 def load_manifest(folder: Path) -> dict[str, dict[str, Any]]:

@@ -20,18 +20,14 @@ from urllib.parse import urljoin
 import feedparser
 
 from newswire.models import Entry, ItemOutcome
+from newswire.sources.errors import SourceError
 
 SUMMARY_MAX_CHARS = 2000
 JSON_FEED_TYPES = ("application/feed+json", "application/json")
 
 
-class FeedError(ValueError):
+class FeedError(SourceError):
     """Nothing usable in the body. ``reason``: ``not-a-feed`` or ``unparseable-feed``."""
-
-    def __init__(self, reason: str, detail: str):
-        self.reason = reason
-        self.detail = detail
-        super().__init__(f"{reason}: {detail}")
 
 
 @dataclass(kw_only=True, slots=True)

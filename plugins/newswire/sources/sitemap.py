@@ -17,17 +17,13 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from newswire.models import Entry, ItemOutcome
+from newswire.sources.errors import SourceError
 
 MAX_INFLATED_BYTES = 50_000_000  # the sitemap protocol's own limit for one file
 
 
-class SitemapError(ValueError):
+class SitemapError(SourceError):
     """Not a sitemap. ``reason``: ``not-a-sitemap`` or ``unparseable-sitemap``."""
-
-    def __init__(self, reason: str, detail: str):
-        self.reason = reason
-        self.detail = detail
-        super().__init__(f"{reason}: {detail}")
 
 
 @dataclass(kw_only=True, slots=True)
