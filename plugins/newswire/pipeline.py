@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 TASK_FAILED = "task failed after its retries: see its Airflow log"
 PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.5"
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")  # others fail before their body is read
+CHUNK_SIZE = 50  # entries fetched, extracted and indexed together: memory stays flat however long the feed
 
 
 @dataclass(kw_only=True, slots=True)
@@ -144,15 +145,16 @@ def _extract_all(entries: list[Entry], pages: list[Page | Exception], report: So
     return articles
 
 
-def _unique_by_id(articles: list[Article], report: SourceReport) -> list[Article]:
-    """Two entries whose pages name the same canonical URL are one article."""
-    unique: dict[str, Article] = {}
+def _unique_by_id(articles: list[Article], report: SourceReport, taken: set[str]) -> list[Article]:
+    """Two entries whose pages name the same canonical URL are one article; ``taken`` grows with the run."""
+    unique: list[Article] = []
     for article in articles:
-        if article.id in unique:
+        if article.id in taken:
             report.skipped.append(ItemOutcome(url=article.url, reason="same-canonical-url"))
             continue
-        unique[article.id] = article
-    return list(unique.values())
+        taken.add(article.id)
+        unique.append(article)
+    return unique
 
 
 def ingest_source(
@@ -198,15 +200,20 @@ def ingest_source(
             report.skipped.extend(ItemOutcome(url=e.url, reason="already-indexed")
                                   for e, i in zip(entries, ids) if i in known)
             report.new = len(new_entries)
-            with timed("fetch"):
-                pages = _fetch_pages(source, new_entries, fetcher)
-            with timed("extract"):
-                articles = _unique_by_id(_extract_all(new_entries, pages, report), report)
-            if stages.claims is not None:
-                with timed("claims"):
-                    for article in articles:
-                        article.claims = stages.claims.extract(article.text, language=article.language)
-            if not _index_batch(es, articles, report, timed, prefix, now, stages.claims_model):
+            stored_all = True
+            taken: set[str] = set()  # article ids of this run, across chunks
+            for start in range(0, len(new_entries), CHUNK_SIZE):
+                chunk = new_entries[start:start + CHUNK_SIZE]
+                with timed("fetch"):
+                    pages = _fetch_pages(source, chunk, fetcher)
+                with timed("extract"):
+                    articles = _unique_by_id(_extract_all(chunk, pages, report), report, taken)
+                if stages.claims is not None:
+                    with timed("claims"):
+                        for article in articles:
+                            article.claims = stages.claims.extract(article.text, language=article.language)
+                stored_all &= _index_batch(es, articles, report, timed, prefix, now, stages.claims_model)
+            if not stored_all:
                 # Some writes were refused: keep the old validators so the next run reads the
                 # feed again instead of getting a 304; the seen-check skips what was stored.
                 new_state = replace(new_state, etag=state.etag, last_modified=state.last_modified,
