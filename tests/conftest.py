@@ -29,11 +29,8 @@ os.environ.update(
         "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME}/airflow.db",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-        "NEWSWIRE_CACHE": os.environ.get("NEWSWIRE_CACHE", ""),
     }
 )
-if not os.environ["NEWSWIRE_CACHE"]:
-    del os.environ["NEWSWIRE_CACHE"]
 
 _FACTS: dict[str, str] = {}  # printed in the terminal summary: what the run really talked to
 

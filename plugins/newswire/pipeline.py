@@ -255,11 +255,9 @@ def _index_batch(es: Elasticsearch, articles: list[Article], report: SourceRepor
             refused = refused or bool(claims.failed)
             if not doc.get("is_canonical", True):
                 report.duplicates += 1
-            if article.published is not None:
-                published = article.published if article.published.tzinfo else article.published.replace(
-                    tzinfo=timezone.utc)
-                report.freshness_lag_seconds.append(round((now - published).total_seconds(), 1))
-    es.indices.refresh(index=f"{prefix}-articles,{prefix}-claims")
+            if (lag := doc.get("freshness_lag_seconds")) is not None:  # article_document computed it
+                report.freshness_lag_seconds.append(round(lag, 1))
+    es.indices.refresh(index=f"{prefix}-claims")  # index_articles refreshed the articles; claims wait for this
     return not refused
 
 

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from newswire.settings import PROJECT_ROOT, Settings
@@ -34,7 +35,7 @@ def register(subparsers) -> None:
 def _settings(config: Path | None) -> Settings:
     settings = Settings.from_env()
     if config is not None:
-        settings = Settings(**{**{f: getattr(settings, f) for f in settings.__slots__}, "sources_path": config})
+        settings = replace(settings, sources_path=config)
     return settings
 
 
@@ -124,8 +125,7 @@ def _demo(args: argparse.Namespace) -> int:
         print("\n".join(log_file.read_text().splitlines()[-30:]), file=sys.stderr)
         print(f"newswire demo: the DAG run failed (exit {proc.returncode}); full log in {log_file}", file=sys.stderr)
         return 1
-    _print_outcome(Settings(**{**{f: getattr(settings, f) for f in settings.__slots__}, "es_url": es_url}),
-                   args.query)
+    _print_outcome(replace(settings, es_url=es_url), args.query)
     if args.standalone:
         print("starting Airflow standalone (UI on http://127.0.0.1:8080; admin password in .airflow/); Ctrl-C stops it")
         env["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] = "False"  # the scheduled DAGs start right away
