@@ -4,16 +4,20 @@ This process serves the pages and RSS feeds listing them on 127.0.0.1. For N and
 (default N = 300, so the larger run has 600 pages), each in a fresh process:
 
 1. the pipeline runs one source's batch through ``newswire.pipeline.ingest_source`` (fetch,
-   extract, claims, dedup, index into a real Elasticsearch): articles/s and its peak RSS;
-2. plain ``trafilatura.extract`` extracts the same pages (the baseline): pages/s.
+   extract, claims, dedup, index into a real Elasticsearch), timed from the claim model's load
+   and the worker start-up on: articles/s, and the peak memory of its process plus workers;
+2. plain ``trafilatura.extract`` extracts the same pages in one process (the baseline): pages/s.
 
-The ratio pipeline/baseline is printed per size, and the peak memory of the two sizes is compared
-(it should stay flat as the page count doubles: batches stream, nothing grows with history).
+The ratio pipeline/baseline is printed per size, with where the CPU time went (pipeline
+process, extraction workers, Elasticsearch, this web server), and the peak memory of the two
+sizes is compared (it should stay flat as the page count doubles: batches stream, nothing
+grows with history). An unmeasured run of 100 pages warms Elasticsearch first.
 
-    python bench/bench_pipeline.py [--data DIR ...] [--pages 300]
+    python bench/bench_pipeline.py [--data DIR ...] [--pages 300] [--workers 0]
 
 DIR is in the format of ``article-extraction-benchmark`` or ``trafilatura-eval``
-(``ground-truth.jsonl`` + ``html/``); pages are taken from each in turn.
+(``ground-truth.jsonl`` + ``html/``); pages are taken from each in turn. ``--workers`` is the
+number of extraction processes (0, the default, as the pipeline runs: one per core).
 """
 
 from __future__ import annotations
@@ -25,10 +29,12 @@ import os
 import resource
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+WARM_UP_PAGES = 100
 DEFAULT_DATA = [REPO.parent / "shared" / "data" / "article-extraction-benchmark",
                 REPO.parent / "shared" / "data" / "trafilatura-eval"]
 
@@ -52,8 +58,50 @@ def load_pages(dirs: list[Path], limit: int) -> list[bytes]:
     return pages
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+class TreeMemory:
+    """Peak resident memory of this process plus its children (the extraction workers), sampled every 50 ms."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self.process = psutil.Process()
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        import psutil
+
+        while not self._stop.wait(0.05):
+            total = 0
+            for proc in [self.process, *self.process.children(recursive=True)]:
+                try:
+                    total += proc.memory_info().rss
+                except psutil.Error:  # a worker that just exited
+                    pass
+            self.peak = max(self.peak, total)
+
+    def __enter__(self) -> "TreeMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def peak_mb(self) -> float:
+        return self.peak / 2**20
+
+
+def cpu_of(pid: int | None) -> float:
+    """CPU seconds (user + system) of a process and its children so far; NaN without a pid."""
+    import psutil
+
+    if pid is None:
+        return float("nan")
+    root = psutil.Process(pid)
+    return sum(sum(p.cpu_times()[:2]) for p in [root, *root.children(recursive=True)])
 
 
 def baseline(dirs: list[Path], n: int) -> dict:
@@ -66,34 +114,46 @@ def baseline(dirs: list[Path], n: int) -> dict:
     return {"baseline_pages_per_s": n / (time.perf_counter() - started), "baseline_extracted": extracted}
 
 
-def pipeline_run(feed_url: str, n: int, es_url: str) -> dict:
-    """One source's batch through the pipeline, in its own process (its peak RSS is the pipeline's)."""
+def pipeline_run(feed_url: str, n: int, es_url: str, workers: int, es_pid: int | None) -> dict:
+    """One source's batch through the pipeline, in its own process (its memory is the pipeline's)."""
     from newswire import pipeline
     from newswire.config import parse_config
     from newswire.index.admin import drop
     from newswire.settings import Settings
 
     prefix = f"bench-{n}"
-    settings = Settings(es_url=es_url, index_prefix=prefix)
+    settings = Settings(es_url=es_url, index_prefix=prefix, workers=workers)
     config = parse_config({
+        # The bench measures the pipeline, not politeness: the highest per-host rate the config allows.
         "defaults": {"allow_private_network": True, "rate_limit": 100, "max_concurrency": 8,
                      "max_items": n, "respect_robots": False},
         "sources": [{"name": "bench", "type": "feed", "url": feed_url}],
     }, base_dir=REPO)
     pipeline.prepare_indices(settings)
-    stages = pipeline.Stages.load()  # the model loads once per worker process, as in Airflow
-    started = time.perf_counter()
-    report = pipeline.ingest_source(config.get("bench"), settings, stages=stages)
-    seconds = time.perf_counter() - started
+    with TreeMemory() as memory:
+        es_cpu = cpu_of(es_pid)
+        started = time.perf_counter()
+        # Timed from the model load and the worker start-up on, as one Airflow task pays them.
+        with pipeline.Stages.load(workers=settings.worker_count) as stages:
+            report = pipeline.ingest_source(config.get("bench"), settings, stages=stages)
+        seconds = time.perf_counter() - started
+        es_cpu = cpu_of(es_pid) - es_cpu
+    own, workers_usage = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     with settings.es_client() as es:
         drop(es, prefix)
     return {
         "pages": n,
+        "workers": settings.worker_count,
+        "seconds": seconds,
         "pipeline_articles_per_s": report.indexed / seconds,
+        "pipeline_pages_per_s": n / seconds,
         "indexed": report.indexed,
         "claims": report.claims,
         "stage_seconds": report.durations,
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": memory.peak_mb,
+        "cpu_seconds": {"pipeline process": own.ru_utime + own.ru_stime,
+                        "workers": workers_usage.ru_utime + workers_usage.ru_stime,
+                        "elasticsearch": es_cpu},
     }
 
 
@@ -101,17 +161,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, action="append", help="dataset folder (repeatable)")
     parser.add_argument("--pages", type=int, default=300, help="N: runs N and 2N pages (default 300)")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="extraction worker processes (default 0: one per core, as the pipeline runs)")
     parser.add_argument("--baseline", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--pipeline", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--feed", help=argparse.SUPPRESS)
     parser.add_argument("--es-url", help=argparse.SUPPRESS)
+    parser.add_argument("--es-pid", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     dirs = args.data or DEFAULT_DATA
     if args.baseline:
         print(json.dumps(baseline(dirs, args.baseline)))
         return 0
     if args.pipeline:
-        print(json.dumps(pipeline_run(args.feed, args.pipeline, args.es_url)))
+        print(json.dumps(pipeline_run(args.feed, args.pipeline, args.es_url, args.workers, args.es_pid)))
         return 0
 
     sys.path.insert(0, str(REPO / "tests"))
@@ -128,10 +191,16 @@ def main() -> int:
         cmd = [sys.executable, __file__, *extra]
         for d in dirs:
             cmd += ["--data", str(d)]
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=os.environ.copy())
+        out = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
+        if out.returncode != 0:
+            raise SystemExit(f"{' '.join(extra[:2])} failed:\n{out.stderr[-3000:]}")
         return json.loads(out.stdout.strip().splitlines()[-1])
 
-    def run(es_url: str) -> list[dict]:
+    def own_cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    def run(es_url: str, es_pid: int | None) -> list[dict]:
         results = []
         with WebServer() as server:  # serves from this process, so a pipeline process's RSS is its own
             links = []
@@ -139,32 +208,46 @@ def main() -> int:
                 path = f"/a/{i}.html"
                 server.add(path, body=html)
                 links.append(f"<item><title>page {i}</title><link>{server.url(path)}</link></item>")
-            for n in sizes:
+            for n in (WARM_UP_PAGES, *sizes):
                 server.add(f"/feed-{n}.xml", content_type="application/rss+xml",
                            body=f'<?xml version="1.0"?><rss version="2.0"><channel><title>bench</title>'
                                 f'{"".join(links[:n])}</channel></rss>')
+            # Unmeasured: a freshly started Elasticsearch spends its first runs compiling (its CPU
+            # for the same 250 pages fell from 8.1 s to 3.4 s by the third run); clusters run for long.
+            child("--pipeline", str(WARM_UP_PAGES), "--feed", server.url(f"/feed-{WARM_UP_PAGES}.xml"),
+                  "--es-url", es_url, "--workers", str(args.workers))
             for n in sizes:
-                result = child("--pipeline", str(n), "--feed", server.url(f"/feed-{n}.xml"), "--es-url", es_url)
+                web_cpu = own_cpu()
+                result = child("--pipeline", str(n), "--feed", server.url(f"/feed-{n}.xml"), "--es-url", es_url,
+                               "--workers", str(args.workers), *(["--es-pid", str(es_pid)] if es_pid else []))
+                # this process's own threads serve the pages (its children are the pipeline's)
+                result["cpu_seconds"]["web server"] = own_cpu() - web_cpu
                 results.append({**result, **child("--baseline", str(n))})
         return results
 
     if url := os.environ.get("ELASTICSEARCH_URL"):
-        results = run(url)
+        results = run(url, None)
     else:
         with es_local.running_server(heap="1g") as info:
-            results = run(info.url)
+            results = run(info.url, info.pid)
 
-    print(f"{'pages':>6} {'trafilatura p/s':>16} {'newswire art/s':>15} {'ratio':>6} {'indexed':>8} "
-          f"{'claims':>7} {'peak RSS MB':>12}")
+    print(f"pipeline: {results[0]['workers']} extraction worker process(es); baseline: one process")
+    print(f"{'pages':>6} {'trafilatura p/s':>16} {'newswire art/s':>15} {'ratio':>6} {'newswire p/s':>13} "
+          f"{'indexed':>8} {'claims':>7} {'peak RSS MB':>12}")
     for r in results:
         ratio = r["pipeline_articles_per_s"] / r["baseline_pages_per_s"]
         print(f"{r['pages']:>6} {r['baseline_pages_per_s']:>16.1f} {r['pipeline_articles_per_s']:>15.1f} "
-              f"{ratio:>6.2f} {r['indexed']:>8} {r['claims']:>7} {r['peak_rss_mb']:>12.0f}")
+              f"{ratio:>6.2f} {r['pipeline_pages_per_s']:>13.1f} {r['indexed']:>8} {r['claims']:>7} "
+              f"{r['peak_rss_mb']:>12.0f}")
     for r in results:
         stages = ", ".join(f"{k} {v:.1f}s" for k, v in r["stage_seconds"].items())
-        print(f"  {r['pages']} pages, stage times: {stages}")
+        print(f"  {r['pages']} pages in {r['seconds']:.1f}s; stage times (extract, claims and fingerprint summed "
+              f"over workers): {stages}")
+    for r in results:
+        cpu = ", ".join(f"{k} {v:.1f}s" for k, v in r["cpu_seconds"].items())
+        print(f"  {r['pages']} pages, CPU time: {cpu}")
     small, large = results
-    print(f"peak memory at {large['pages']} pages / at {small['pages']} pages: "
+    print(f"peak memory (pipeline process + workers) at {large['pages']} pages / at {small['pages']} pages: "
           f"{large['peak_rss_mb'] / small['peak_rss_mb']:.2f}x (flat means close to 1)")
     return 0
 

@@ -97,15 +97,13 @@ def test_claims_one_document_each_and_stale_ones_removed(es, prefix):
                     speaker="The minister", numbers=[str(n)]) for n in (1, 4, 7)]
     art = _article(40, claims=claims)
     doc = article_document(art)
-    result = bulk.index_claims(es, art, doc, prefix)
+    result = bulk.index_claims(es, [(art, doc)], prefix)
     assert result.indexed == 3
     stored = es.get(index=names.alias(prefix, "claims"), id=claim_id(doc["id"], 4))["_source"]
     assert stored["article_id"] == doc["id"] and stored["speaker"] == "The minister" and stored["source"] == "wire"
 
-    es.indices.refresh(index=names.alias(prefix, "claims"))  # end of that batch
     art.claims = claims[:1]  # re-extracted in a later run: only one claim left
-    bulk.index_claims(es, art, article_document(art), prefix)
-    es.indices.refresh(index=names.alias(prefix, "claims"))
+    bulk.index_claims(es, [(art, article_document(art))], prefix)
     left = es.search(index=names.alias(prefix, "claims"), query={"term": {"article_id": doc["id"]}})["hits"]["hits"]
     assert [h["_id"] for h in left] == [claim_id(doc["id"], 1)]
 

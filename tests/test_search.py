@@ -66,9 +66,7 @@ def corpus(es):
     docs[0] = article_document(claimed)
     result = bulk.index_articles(es, docs, prefix)
     assert result.ok and result.indexed == len(docs)
-    bulk.index_claims(es, claimed, docs[0], prefix)
-    bulk.index_claims(es, german, docs[-1], prefix)
-    es.indices.refresh(index=f"{prefix}-claims")  # index_claims leaves the refresh to the batch's end
+    bulk.index_claims(es, [(claimed, docs[0]), (german, docs[-1])], prefix)
     yield {"prefix": prefix, "seeds": seeds, "docs": docs, "canonical_id": canonical_id, "copy_id": docs[5]["id"]}
     admin.drop(es, prefix)
 

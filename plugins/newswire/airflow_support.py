@@ -6,8 +6,8 @@ Imported only by the DAG files and their tasks; the CLI never imports Airflow.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from newswire.config import SourceConfig, SourcesConfig, load_config
@@ -42,14 +42,13 @@ def settings_from_airflow() -> Settings:
     scheme = conn.schema or "http"
     url = f"{scheme}://{conn.host}:{conn.port or 9200}"
     extra = conn.extra_dejson or {}
-    return Settings(
+    return replace(
+        base,
         es_url=url,
         es_username=conn.login or None,
         es_password=conn.password or None,
         es_api_key=extra.get("api_key"),
         es_ca_certs=extra.get("ca_certs"),
-        index_prefix=os.environ.get("NEWSWIRE_INDEX_PREFIX", base.index_prefix),
-        sources_path=base.sources_path,
     )
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from datetime import datetime, timezone
 
 from elasticsearch import helpers
@@ -51,8 +53,13 @@ def reindex_outdated(settings: Settings) -> dict:
     return moved
 
 
-def rescore_claims(settings: Settings, extractor=None, batch_size: int = 200) -> int:
-    """Re-extract the claims of articles scored by another claim model; returns articles updated."""
+def rescore_claims(settings: Settings, extractor=None, batch_size: int = 50) -> int:
+    """Re-extract the claims of articles scored by another claim model; returns articles updated.
+
+    Works through the stale articles ``batch_size`` at a time (one model call, one bulk
+    update and one claims write per batch), so memory stays flat however many there are,
+    and an interrupted run resumes where it stopped: the updated ones carry the new id.
+    """
     if extractor is None:
         from newswire.claims import ClaimExtractor
 
@@ -68,23 +75,32 @@ def rescore_claims(settings: Settings, extractor=None, batch_size: int = 200) ->
             query={"query": {"bool": {"must_not": {"term": {"claims_model": model}}}}},
             _source=["id", "url", "source", "text", "language", "published", "cluster_id", "is_canonical"],
         )
-        updates = []
-        for hit in stale:
-            doc = hit["_source"]
-            article = Article(id=hit["_id"], url=doc.get("url", ""), source=doc.get("source", ""),
-                              text=doc.get("text", ""), language=doc.get("language"))
-            article.claims = extractor.extract(article.text, language=article.language)
-            updates.append({"_op_type": "update", "_index": articles, "_id": hit["_id"], "doc": {
+        for batch in _batched(stale, batch_size):
+            pairs = []
+            for hit in batch:
+                doc = hit["_source"]
+                article = Article(id=hit["_id"], url=doc.get("url", ""), source=doc.get("source", ""),
+                                  text=doc.get("text", ""), language=doc.get("language"))
+                pairs.append((article, {**doc, "id": hit["_id"]}))
+            found = extractor.extract_many([(a.text, a.language) for a, _ in pairs])
+            for (article, _), claims in zip(pairs, found):
+                article.claims = claims
+            index_claims(es, pairs, prefix)
+            helpers.bulk(es, ({"_op_type": "update", "_index": articles, "_id": article.id, "doc": {
                 "claims": [claim_fields(c) for c in article.claims],
                 "claim_count": len(article.claims),
                 "claims_model": model,
-            }})
-            index_claims(es, article, {**doc, "id": hit["_id"]}, prefix)
-            updated += 1
-        if updates:
-            helpers.bulk(es, updates, refresh=True)
+            }} for article, _ in pairs), refresh=True)
+            updated += len(pairs)
     log.info("re-scored the claims of %d articles with model %s", updated, model)
     return updated
+
+
+def _batched(items: Iterable, size: int) -> Iterator[list]:
+    """Lists of ``size`` items (the last one shorter); itertools.batched from Python 3.12."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 def apply_retention(settings: Settings, days: int | None = None) -> dict[str, int]:

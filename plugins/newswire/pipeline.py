@@ -15,9 +15,11 @@ import hashlib
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from typing import TYPE_CHECKING
@@ -25,19 +27,18 @@ from typing import TYPE_CHECKING
 from elasticsearch import Elasticsearch
 
 from newswire.config import SourceConfig, SourcesConfig
-from newswire.dedup import fingerprint
-from newswire.extract import extract_page
 from newswire.fetch import Fetcher, FetchPolicy
 from newswire.ids import article_id
 from newswire.index.admin import ensure_indices
-from newswire.index.bulk import article_document, index_articles, index_claims
+from newswire.index.bulk import BulkOptions, article_document, delete_stale_claims, index_articles, index_claims
 from newswire.index.clusters import assign_clusters, reconcile
 from newswire.index.state import existing_ids, load_state, save_state, write_run_report
-from newswire.models import Article, Entry, ItemOutcome, Page, RunReport, SourceReport
+from newswire.models import Article, Entry, Fingerprint, ItemOutcome, Page, RunReport, SourceReport
 from newswire.settings import Settings
 from newswire.sources import discover
 from newswire.sources.directory import read_entry
 from newswire.urls import canonicalize
+from newswire.workers import PageProcessor, Processed, ProcessedBatch
 
 if TYPE_CHECKING:
     from newswire.claims import ClaimExtractor
@@ -48,21 +49,38 @@ TASK_FAILED = "task failed after its retries: see its Airflow log"
 PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.5"
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")  # others fail before their body is read
 CHUNK_SIZE = 50  # entries fetched, extracted and indexed together: memory stays flat however long the feed
+CHUNKS_IN_FLIGHT = 2  # chunks handed to the workers before this thread stores the oldest
+UNREFRESHED = BulkOptions(refresh=False)
 
 
 @dataclass(kw_only=True, slots=True)
 class Stages:
-    """Objects that are costly to build (the claim model) and are reused across sources in one process."""
+    """What is costly to build (the claim model, worker processes) and is reused across sources in one process.
+
+    Close it when done (or use it as a context manager): that stops the workers.
+    """
 
     claims: ClaimExtractor | None = None  # None: articles are indexed without claims
     claims_model: str | None = None
+    processor: PageProcessor = field(default_factory=lambda: PageProcessor(None))
 
     @classmethod
-    def load(cls) -> "Stages":
+    def load(cls, workers: int = 1) -> "Stages":
+        """The claim model, and up to ``workers`` processes for extraction and claims (started when needed)."""
         from newswire.claims import ClaimExtractor
 
         extractor = ClaimExtractor()  # loads the ONNX model: once per task, or once per `newswire run`
-        return cls(claims=extractor, claims_model=claims_model_id(extractor))
+        return cls(claims=extractor, claims_model=claims_model_id(extractor),
+                   processor=PageProcessor(extractor, workers=workers))
+
+    def close(self) -> None:
+        self.processor.close()
+
+    def __enter__(self) -> "Stages":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
 
 def claims_model_id(extractor) -> str:
@@ -125,38 +143,6 @@ def _failure(url: str, exc: Exception) -> ItemOutcome:
     return ItemOutcome(url=url, reason=str(reason), detail=str(exc)[:300] or None)
 
 
-def _extract_all(entries: list[Entry], pages: list[Page | Exception], report: SourceReport) -> list[Article]:
-    articles: list[Article] = []
-    for entry, page in zip(entries, pages):
-        if isinstance(page, Exception):
-            report.failed.append(_failure(entry.url, page))
-            continue
-        report.fetched += 1
-        try:
-            article = extract_page(page, entry)
-        except Exception as exc:  # noqa: BLE001 - an extractor crash is one failed item
-            log.exception("extraction failed for %s", entry.url)
-            report.failed.append(_failure(entry.url, exc))
-            continue
-        if not article.is_article:
-            report.skipped.append(ItemOutcome(url=entry.url, reason=article.reason or "not-article"))
-            continue
-        articles.append(article)
-    return articles
-
-
-def _unique_by_id(articles: list[Article], report: SourceReport, taken: set[str]) -> list[Article]:
-    """Two entries whose pages name the same canonical URL are one article; ``taken`` grows with the run."""
-    unique: list[Article] = []
-    for article in articles:
-        if article.id in taken:
-            report.skipped.append(ItemOutcome(url=article.url, reason="same-canonical-url"))
-            continue
-        taken.add(article.id)
-        unique.append(article)
-    return unique
-
-
 def ingest_source(
     source: SourceConfig,
     settings: Settings,
@@ -170,7 +156,9 @@ def ingest_source(
         elasticsearch exceptions when the index cannot be read or written: the
         caller (an Airflow task) fails and is retried.
     """
-    stages = stages if stages is not None else Stages.load()
+    if stages is None:
+        with Stages.load(workers=settings.worker_count) as own:
+            return ingest_source(source, settings, stages=own, now=now)
     now = now or datetime.now(timezone.utc)
     prefix = settings.index_prefix
     report = SourceReport(source=source.name, started_at=now)
@@ -202,17 +190,32 @@ def ingest_source(
             report.new = len(new_entries)
             stored_all = True
             taken: set[str] = set()  # article ids of this run, across chunks
-            for start in range(0, len(new_entries), CHUNK_SIZE):
-                chunk = new_entries[start:start + CHUNK_SIZE]
-                with timed("fetch"):
-                    pages = _fetch_pages(source, chunk, fetcher)
-                with timed("extract"):
-                    articles = _unique_by_id(_extract_all(chunk, pages, report), report, taken)
-                if stages.claims is not None:
-                    with timed("claims"):
-                        for article in articles:
-                            article.claims = stages.claims.extract(article.text, language=article.language)
-                stored_all &= _index_batch(es, articles, report, timed, prefix, now, stages.claims_model)
+            in_flight: deque[list[Future[ProcessedBatch]]] = deque()
+            try:
+                for start in range(0, len(new_entries), CHUNK_SIZE):
+                    chunk = new_entries[start:start + CHUNK_SIZE]
+                    with timed("fetch"):
+                        pages = _fetch_pages(source, chunk, fetcher)
+                    fetched = []
+                    for entry, page in zip(chunk, pages):
+                        if isinstance(page, Exception):
+                            report.failed.append(_failure(entry.url, page))
+                        else:
+                            fetched.append((entry, page))
+                    report.fetched += len(fetched)
+                    # The workers process this chunk while this thread indexes the one before
+                    # and fetches the next.
+                    in_flight.append(stages.processor.submit(fetched, batch_size=len(new_entries)))
+                    if len(in_flight) > CHUNKS_IN_FLIGHT:
+                        stored_all &= _store_chunk(es, in_flight.popleft(), report, timed, prefix, now, stages, taken)
+                while in_flight:
+                    stored_all &= _store_chunk(es, in_flight.popleft(), report, timed, prefix, now, stages, taken)
+            finally:
+                for futures in in_flight:  # an error above: nothing more is waited for
+                    for future in futures:
+                        future.cancel()
+            if report.claims:
+                es.indices.refresh(index=f"{prefix}-claims")  # once per batch: nothing reads claims mid-run
             if not stored_all:
                 # Some writes were refused: keep the old validators so the next run reads the
                 # feed again instead of getting a 304; the seen-check skips what was stored.
@@ -228,37 +231,55 @@ def ingest_source(
     return report
 
 
-def _index_batch(es: Elasticsearch, articles: list[Article], report: SourceReport, timed: _Timer, prefix: str,
-                 now: datetime, claims_model: str | None) -> bool:
-    """Fingerprint, cluster and write a batch of extracted articles; False if any write was refused."""
+def _store_chunk(es: Elasticsearch, futures: list[Future[ProcessedBatch]], report: SourceReport, timed: _Timer,
+                 prefix: str, now: datetime, stages: Stages, taken: set[str]) -> bool:
+    """Wait for a chunk's processing, then cluster and write it; False if any write was refused."""
+    with timed("wait"):  # time this thread waited for the CPU-bound stages
+        batches = [future.result() for future in futures]
+    processed: list[Processed] = []
+    for batch in batches:
+        processed.extend(batch.items)
+        for stage, seconds in batch.seconds.items():
+            report.durations[stage] = round(report.durations.get(stage, 0.0) + seconds, 4)
+    articles: list[Article] = []
+    fingerprints: dict[str, Fingerprint] = {}
+    for item in processed:
+        if item.article is None:
+            (report.failed if item.failed else report.skipped).append(item.outcome)
+        elif item.article.id in taken:  # two entries whose pages name the same canonical URL
+            report.skipped.append(ItemOutcome(url=item.article.url, reason="same-canonical-url"))
+        else:
+            taken.add(item.article.id)
+            articles.append(item.article)
+            fingerprints[item.article.id] = item.fingerprint
     if not articles:
         return True
     with timed("dedup"):
-        fingerprints = {a.id: fingerprint(a.text) for a in articles}
         clusters = assign_clusters(es, [(a, fingerprints[a.id]) for a in articles], prefix)
     with timed("index"):
         docs = [article_document(a, fingerprints[a.id], clusters.get(a.id), indexed_at=now) for a in articles]
-        if claims_model:
+        if stages.claims_model:
             for doc in docs:
-                doc["claims_model"] = claims_model
+                doc["claims_model"] = stages.claims_model
+        # Claims first: the article is what the next run's seen-check looks for, so a run
+        # that stops between the two writes redoes both rather than leaving claims out.
+        claims = index_claims(es, list(zip(articles, docs)), prefix, options=UNREFRESHED)
+        report.claims += claims.indexed
+        report.failed.extend(claims.outcomes())
         result = index_articles(es, docs, prefix)
         report.indexed += result.indexed
         report.failed.extend(result.outcomes())
         failed_ids = {f.id for f in result.failed}
-        refused = bool(result.failed)
-        for article, doc in zip(articles, docs):
+        if failed_ids:  # their claims must not outlive them; the next run writes both again
+            delete_stale_claims(es, sorted(failed_ids), set(), prefix)
+        for doc in docs:
             if doc["id"] in failed_ids:
                 continue
-            claims = index_claims(es, article, doc, prefix)
-            report.claims += claims.indexed
-            report.failed.extend(claims.outcomes())
-            refused = refused or bool(claims.failed)
             if not doc.get("is_canonical", True):
                 report.duplicates += 1
             if (lag := doc.get("freshness_lag_seconds")) is not None:  # article_document computed it
                 report.freshness_lag_seconds.append(round(lag, 1))
-    es.indices.refresh(index=f"{prefix}-claims")  # index_articles refreshed the articles; claims wait for this
-    return not refused
+    return not (result.failed or claims.failed)
 
 
 def reconcile_run(settings: Settings, since: datetime) -> int:
@@ -282,14 +303,15 @@ def run_once(config: SourcesConfig, settings: Settings, *, run_id: str | None = 
     started = datetime.now(timezone.utc)
     run_id = run_id or f"manual__{started.strftime('%Y%m%dT%H%M%S')}"
     prepare_indices(settings)
-    stages = Stages.load()
     reports = []
-    for source in config.enabled:
-        try:
-            reports.append(ingest_source(source, settings, stages=stages, now=datetime.now(timezone.utc)))
-        except Exception as exc:  # noqa: BLE001 - reported; the other sources still run
-            log.exception("source %s failed", source.name)
-            reports.append(SourceReport(source=source.name, status="failed", error=f"{type(exc).__name__}: {exc}"))
+    with Stages.load(workers=settings.worker_count) as stages:
+        for source in config.enabled:
+            try:
+                reports.append(ingest_source(source, settings, stages=stages, now=datetime.now(timezone.utc)))
+            except Exception as exc:  # noqa: BLE001 - reported; the other sources still run
+                log.exception("source %s failed", source.name)
+                reports.append(SourceReport(source=source.name, status="failed",
+                                            error=f"{type(exc).__name__}: {exc}"))
     merged = reconcile_run(settings, since=started)
     return write_report(settings, run_id, started, reports, merged)
 

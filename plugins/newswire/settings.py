@@ -13,6 +13,19 @@ DEFAULT_ES_URL = "http://127.0.0.1:9200"
 DEFAULT_INDEX_PREFIX = "newswire"
 
 
+def _int(env, name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must be 0 (one per core) or more, not {value}")
+    return value
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Settings:
     """Connection settings for Elasticsearch and the paths the pipeline uses."""
@@ -24,6 +37,7 @@ class Settings:
     es_ca_certs: str | None = None
     index_prefix: str = DEFAULT_INDEX_PREFIX
     sources_path: Path = DEFAULT_SOURCES
+    workers: int = 0  # processes for extraction and claims in one task; 0: one per available core
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -37,7 +51,15 @@ class Settings:
             es_ca_certs=env.get("ELASTICSEARCH_CA_CERTS") or None,
             index_prefix=env.get("NEWSWIRE_INDEX_PREFIX", DEFAULT_INDEX_PREFIX),
             sources_path=Path(env.get("NEWSWIRE_SOURCES", str(DEFAULT_SOURCES))),
+            workers=_int(env, "NEWSWIRE_WORKERS", 0),
         )
+
+    @property
+    def worker_count(self) -> int:
+        """``workers``, with 0 resolved to the cores this process may use."""
+        from newswire.workers import default_workers
+
+        return self.workers if self.workers > 0 else default_workers()
 
     def es_client(self):
         """A new Elasticsearch client for these settings; the caller closes it."""

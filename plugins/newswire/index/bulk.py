@@ -58,8 +58,6 @@ class BulkOptions:
 
 
 DEFAULT_OPTIONS = BulkOptions()
-#: ``index_claims`` runs once per article: the caller refreshes once at the end of its batch.
-PER_ARTICLE_OPTIONS = BulkOptions(refresh=False)
 
 
 @dataclass(kw_only=True, slots=True)
@@ -263,35 +261,32 @@ def index_articles(
 
 def index_claims(
     es: Elasticsearch,
-    article: Article,
-    article_doc: dict[str, Any],
+    articles: list[tuple[Article, dict[str, Any]]],
     prefix: str = names.DEFAULT_PREFIX,
-    options: BulkOptions = PER_ARTICLE_OPTIONS,
+    options: BulkOptions = DEFAULT_OPTIONS,
 ) -> BulkResult:
-    """Index one document per claim of an article, and drop claims it no longer has.
+    """Index one document per claim of each (article, article document), and drop claims they no longer have.
 
-    A re-extracted article can yield fewer claims than before; the leftovers
-    (same article id, sentence indices no longer present) are deleted so the claims
-    index always mirrors the article's current claims. Called per article, it does
-    not refresh: refresh ``{prefix}-claims`` once when the batch is done. (The
+    One bulk request for the whole batch. A re-extracted article can yield fewer claims
+    than before; the leftovers (same article id, sentence indices no longer present) are
+    deleted, so the claims index always mirrors the articles' current claims. (The
     leftover lookup is a search, so it sees claims of earlier, refreshed batches.)
     """
-    docs = claim_documents(article, article_doc)
-    result = index_documents(es, docs, kind="claims", prefix=prefix, options=options)
-    delete_stale_claims(es, article_doc["id"], {d["id"] for d in docs}, prefix)
-    return result
+    docs = [doc for article, article_doc in articles for doc in claim_documents(article, article_doc)]
+    delete_stale_claims(es, [article_doc["id"] for _, article_doc in articles], {d["id"] for d in docs}, prefix)
+    return index_documents(es, docs, kind="claims", prefix=prefix, options=options)
 
 
-def delete_stale_claims(es: Elasticsearch, article_id_: str, keep: set[str], prefix: str) -> int:
-    """Delete an article's claim documents whose ids are not in ``keep``. Returns how many."""
+def delete_stale_claims(es: Elasticsearch, article_ids: list[str], keep: set[str], prefix: str) -> int:
+    """Delete the claim documents of these articles whose ids are not in ``keep``. Returns how many."""
+    if not article_ids:
+        return 0
     target = names.alias(prefix, "claims")
-    found = es.search(
-        index=target, query={"term": {"article_id": article_id_}}, source=False, size=10_000
-    )["hits"]["hits"]
+    found = helpers.scan(es, index=target, query={"query": {"terms": {"article_id": article_ids}}}, _source=False)
     stale = [hit["_id"] for hit in found if hit["_id"] not in keep]
     if not stale:
         return 0
     deleted, _ = helpers.bulk(
-        es, ({"_op_type": "delete", "_index": target, "_id": i} for i in stale), raise_on_error=False
-    )
+        es, ({"_op_type": "delete", "_index": target, "_id": i} for i in stale), raise_on_error=False, refresh=True
+    )  # rare (a re-scored article lost claims), so refreshed at once: searches never show them again
     return deleted

@@ -1,0 +1,188 @@
+"""The CPU-bound part of a batch (extract, score claims, fingerprint), in this process or in worker processes.
+
+Fetching and indexing wait on the network; extraction, the claim model and MinHash keep a
+core busy. ``PageProcessor`` runs :func:`process_pages` on sub-batches of fetched pages,
+either inline or in a pool of worker processes (one claim model per worker), so the
+pipeline can fetch and index one chunk while the workers process the next.
+
+The pool uses the ``spawn`` start method: the pipeline's process holds HTTP and
+Elasticsearch connections and, under Airflow, threads, none of which survive a ``fork``
+safely. A worker costs a Python start-up plus a model load (about 2 s, 150 MB), so small
+batches run inline; the pool starts on the first batch large enough to pay for it and is
+reused until ``close``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from newswire.dedup import fingerprint
+from newswire.extract import extract_page
+from newswire.models import Article, Entry, Fingerprint, ItemOutcome, Page
+
+if TYPE_CHECKING:
+    from newswire.claims import ClaimExtractor
+
+log = logging.getLogger(__name__)
+
+#: Pages per task sent to a worker: enough sentences for the claim model to batch them by
+#: length across articles, few enough that the workers share a chunk evenly.
+PAGES_PER_TASK = 8
+#: A batch with fewer pages runs inline: starting workers costs more than they save.
+MIN_PAGES_FOR_WORKERS = 24
+
+
+@dataclass(kw_only=True, slots=True)
+class Processed:
+    """One fetched page after the CPU-bound stages.
+
+    ``article`` is set for a page that is an article (with its claims and ``fingerprint``);
+    otherwise ``outcome`` says why not: ``skipped`` for a page that is not an article,
+    ``failed`` for an extractor crash.
+    """
+
+    entry: Entry
+    article: Article | None = None
+    fingerprint: Fingerprint | None = None
+    outcome: ItemOutcome | None = None
+    failed: bool = False
+
+
+@dataclass(kw_only=True, slots=True)
+class ProcessedBatch:
+    """The pages of one sub-batch, in input order, and the seconds each stage took on them."""
+
+    items: list[Processed]
+    seconds: dict[str, float]
+
+
+def process_pages(items: list[tuple[Entry, Page]], claims: ClaimExtractor | None) -> ProcessedBatch:
+    """Extract each page, then score the claims of all its articles together and fingerprint them.
+
+    Never raises for one bad page: an extractor crash is that page's failed outcome.
+    """
+    started = time.perf_counter()
+    results: list[Processed] = []
+    for entry, page in items:
+        try:
+            article = extract_page(page, entry)
+        except Exception as exc:  # noqa: BLE001 - an extractor crash is one failed item
+            log.exception("extraction failed for %s", entry.url)
+            reason = getattr(exc, "reason", None) or type(exc).__name__
+            results.append(Processed(entry=entry, failed=True,
+                                     outcome=ItemOutcome(url=entry.url, reason=str(reason), detail=str(exc)[:300] or None)))
+            continue
+        if not article.is_article:
+            results.append(Processed(entry=entry, outcome=ItemOutcome(url=entry.url, reason=article.reason or "not-article")))
+            continue
+        results.append(Processed(entry=entry, article=article))
+    seconds = {"extract": time.perf_counter() - started}
+    articles = [r.article for r in results if r.article is not None]
+    if claims is not None and articles:
+        started = time.perf_counter()
+        # One model call for the whole sub-batch: sentences are sorted by length across
+        # articles, so batches carry little padding.
+        for article, found in zip(articles, claims.extract_many([(a.text, a.language) for a in articles])):
+            article.claims = found
+        seconds["claims"] = time.perf_counter() - started
+    started = time.perf_counter()
+    for result in results:
+        if result.article is not None:
+            result.fingerprint = fingerprint(result.article.text)
+    seconds["fingerprint"] = time.perf_counter() - started
+    return ProcessedBatch(items=results, seconds=seconds)
+
+
+def default_workers() -> int:
+    """The cores this process may use (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# Per worker process: the claim extractor its initializer loaded. A module global because
+# that is how a ProcessPoolExecutor worker keeps state between tasks; it never exists in
+# the parent process.
+_worker_claims: ClaimExtractor | None = None
+
+
+def _init_worker(with_claims: bool) -> None:
+    global _worker_claims
+    # A killed task (SIGKILL leaves the pool no chance to stop its workers) must not leave
+    # them behind: each worker exits once its parent is gone.
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    if with_claims:
+        from newswire.claims import ClaimExtractor
+
+        _worker_claims = ClaimExtractor()
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def _process_in_worker(items: list[tuple[Entry, Page]]) -> ProcessedBatch:
+    return process_pages(items, _worker_claims)
+
+
+class PageProcessor:
+    """Runs ``process_pages`` over a chunk, inline or split across worker processes.
+
+    ``workers`` <= 1 never starts a pool. Use as a context manager, or call ``close``.
+    """
+
+    def __init__(self, claims: ClaimExtractor | None, workers: int = 1) -> None:
+        self.claims = claims
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def submit(self, items: list[tuple[Entry, Page]], *, batch_size: int) -> list[Future[ProcessedBatch]]:
+        """Start processing ``items``; the futures' items, concatenated, follow the input order.
+
+        ``batch_size`` is the size of the whole batch the items belong to: the pool starts
+        only when that is worth it.
+        """
+        if self.workers <= 1 or batch_size < MIN_PAGES_FOR_WORKERS:
+            done: Future[ProcessedBatch] = Future()
+            try:
+                done.set_result(process_pages(items, self.claims))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+                done.set_exception(exc)
+            return [done]
+        pool = self._start_pool()
+        return [pool.submit(_process_in_worker, items[i:i + PAGES_PER_TASK])
+                for i in range(0, len(items), PAGES_PER_TASK)]
+
+    def _start_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            import multiprocessing
+
+            log.info("starting %d extraction workers", self.workers)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(self.claims is not None,),
+            )
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the workers (pending work is cancelled)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> "PageProcessor":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()

@@ -1,0 +1,135 @@
+"""The CPU-bound stages in worker processes: same results as inline, small batches stay inline, no orphans."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import datetime, timezone
+
+import pytest
+
+from conftest import REPO
+from newswire.claims import ClaimExtractor
+from newswire.models import Entry, Page
+from newswire.settings import Settings
+from newswire.workers import MIN_PAGES_FOR_WORKERS, PAGES_PER_TASK, PageProcessor, process_pages
+from support.newssite import PAGES
+
+
+@pytest.fixture(scope="module")
+def claims():
+    return ClaimExtractor()
+
+
+def _items(count: int) -> list[tuple[Entry, Page]]:
+    """Real article pages (cycled when ``count`` exceeds them) plus one empty page at index 3."""
+    files = sorted(PAGES.glob("*.html.gz"))
+    items = []
+    for i in range(count):
+        url = f"https://news.example/{i}"
+        body = b"" if i == 3 else gzip.decompress(files[i % len(files)].read_bytes())
+        items.append((Entry(url=url, source="wire"),
+                      Page(url=url, final_url=url, status=200, headers={"content-type": "text/html"}, body=body,
+                           fetched_at=datetime(2026, 1, 1, tzinfo=timezone.utc))))
+    return items
+
+
+def _summary(processed):
+    return [(p.entry.url, p.outcome and p.outcome.reason, p.article and p.article.text,
+             p.article and [(c.text, c.score, c.speaker) for c in p.article.claims],
+             p.fingerprint and p.fingerprint.band_keys) for p in processed]
+
+
+def test_workers_give_the_inline_results(claims):
+    items = _items(MIN_PAGES_FOR_WORKERS + 6)
+    # Inline over the same sub-batches the pool gets: the int8 model's scores depend on the
+    # sentences batched together (see newswire.claims.model), so the grouping must match.
+    inline = [p for i in range(0, len(items), PAGES_PER_TASK)
+              for p in process_pages(items[i:i + PAGES_PER_TASK], claims).items]
+    with PageProcessor(claims, workers=2) as processor:
+        futures = processor.submit(items, batch_size=len(items))
+        assert processor._pool is not None and len(futures) == -(-len(items) // PAGES_PER_TASK)
+        pooled = [p for f in futures for p in f.result().items]
+        worker_pids = {pid for pid in processor._pool._processes}
+    assert _summary(pooled) == _summary(inline)
+    assert worker_pids and os.getpid() not in worker_pids
+    assert pooled[3].outcome.reason == "empty" and pooled[3].article is None
+    articles = [p.article for p in pooled if p.article]
+    assert len(articles) == len(items) - 1 and sum(len(a.claims) for a in articles) > 0
+
+
+def test_small_batches_run_inline(claims):
+    items = _items(5)
+    with PageProcessor(claims, workers=2) as processor:
+        [future] = processor.submit(items, batch_size=len(items))
+        assert processor._pool is None
+        batch = future.result()
+    assert [p.entry.url for p in batch.items] == [e.url for e, _ in items]
+    assert set(batch.seconds) == {"extract", "claims", "fingerprint"}
+
+
+def test_workers_exit_when_their_parent_is_killed(tmp_path):
+    """SIGKILL gives the pool no chance to stop its workers: they notice and exit on their own."""
+    pids_file = tmp_path / "pids"
+    script = textwrap.dedent(f"""
+        import time
+        from datetime import datetime, timezone
+        from newswire.models import Entry, Page
+        from newswire.workers import PageProcessor
+        if __name__ == "__main__":
+            processor = PageProcessor(None, workers=2)
+            body = b"<html><body><article><p>" + b"A sentence of news. " * 40 + b"</p></article></body></html>"
+            items = [(Entry(url=f"https://x.example/{{i}}", source="s"),
+                      Page(url="https://x.example/", final_url="https://x.example/", status=200, headers={{}},
+                           body=body, fetched_at=datetime.now(timezone.utc))) for i in range(40)]
+            for future in processor.submit(items, batch_size=len(items)):
+                future.result()
+            open({str(pids_file)!r}, "w").write(" ".join(map(str, processor._pool._processes)))
+            time.sleep(600)
+    """)
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=REPO)
+    try:
+        deadline = time.monotonic() + 120
+        while not (pids_file.exists() and pids_file.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        workers = [int(p) for p in pids_file.read_text().split()]
+        assert len(workers) == 2 and all(_alive(p) for p in workers)
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(p) for p in workers)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_worker_count_from_the_environment():
+    assert Settings.from_env({"NEWSWIRE_WORKERS": "3"}).worker_count == 3
+    assert Settings.from_env({}).worker_count == len(os.sched_getaffinity(0))
+    with pytest.raises(ValueError, match="NEWSWIRE_WORKERS must be a whole number"):
+        Settings.from_env({"NEWSWIRE_WORKERS": "two"})
+    with pytest.raises(ValueError, match="NEWSWIRE_WORKERS must be 0"):
+        Settings.from_env({"NEWSWIRE_WORKERS": "-1"})
+
+
+def test_extract_many_matches_extract_for_one_text(claims):
+    text = gzip.decompress(sorted(PAGES.glob("*.html.gz"))[0].read_bytes()).decode("utf-8", "replace")
+    from newswire.extract import extract_html
+
+    article = extract_html(text.encode(), url="https://news.example/a")
+    [many] = claims.extract_many([(article.text, "en")])
+    assert many == claims.extract(article.text, language="en") and many
+    assert claims.extract_many([(article.text, "de"), ("", None)]) == [[], []]
