@@ -114,12 +114,13 @@ def baseline(dirs: list[Path], n: int) -> dict:
     return {"baseline_pages_per_s": n / (time.perf_counter() - started), "baseline_extracted": extracted}
 
 
-def pipeline_run(feed_url: str, n: int, es_url: str, workers: int, es_pid: int | None) -> dict:
+def pipeline_run(feed_url: str, n: int, es_url: str, workers: int, es_pid: int | None, claims: bool) -> dict:
     """One source's batch through the pipeline, in its own process (its memory is the pipeline's)."""
     from newswire import pipeline
     from newswire.config import parse_config
     from newswire.index.admin import drop
     from newswire.settings import Settings
+    from newswire.workers import PageProcessor
 
     prefix = f"bench-{n}"
     settings = Settings(es_url=es_url, index_prefix=prefix, workers=workers)
@@ -134,7 +135,9 @@ def pipeline_run(feed_url: str, n: int, es_url: str, workers: int, es_pid: int |
         es_cpu = cpu_of(es_pid)
         started = time.perf_counter()
         # Timed from the model load and the worker start-up on, as one Airflow task pays them.
-        with pipeline.Stages.load(workers=settings.worker_count) as stages:
+        stages = (pipeline.Stages.load(workers=settings.worker_count) if claims
+                  else pipeline.Stages(processor=PageProcessor(None, workers=settings.worker_count)))
+        with stages:
             report = pipeline.ingest_source(config.get("bench"), settings, stages=stages)
         seconds = time.perf_counter() - started
         es_cpu = cpu_of(es_pid) - es_cpu
@@ -166,6 +169,8 @@ def main() -> int:
     parser.add_argument("--baseline", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--pipeline", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--feed", help=argparse.SUPPRESS)
+    parser.add_argument("--without-claims", action="store_true",
+                        help="diagnostic: run the pipeline without the claim model, to see what it costs")
     parser.add_argument("--es-url", help=argparse.SUPPRESS)
     parser.add_argument("--es-pid", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -174,7 +179,8 @@ def main() -> int:
         print(json.dumps(baseline(dirs, args.baseline)))
         return 0
     if args.pipeline:
-        print(json.dumps(pipeline_run(args.feed, args.pipeline, args.es_url, args.workers, args.es_pid)))
+        print(json.dumps(pipeline_run(args.feed, args.pipeline, args.es_url, args.workers, args.es_pid,
+                                      not args.without_claims)))
         return 0
 
     sys.path.insert(0, str(REPO / "tests"))
@@ -216,10 +222,11 @@ def main() -> int:
             # for the same 250 pages fell from 8.1 s to 3.4 s by the third run); clusters run for long.
             child("--pipeline", str(WARM_UP_PAGES), "--feed", server.url(f"/feed-{WARM_UP_PAGES}.xml"),
                   "--es-url", es_url, "--workers", str(args.workers))
+            claims_flag = ["--without-claims"] if args.without_claims else []
             for n in sizes:
                 web_cpu = own_cpu()
                 result = child("--pipeline", str(n), "--feed", server.url(f"/feed-{n}.xml"), "--es-url", es_url,
-                               "--workers", str(args.workers), *(["--es-pid", str(es_pid)] if es_pid else []))
+                               "--workers", str(args.workers), *(["--es-pid", str(es_pid)] if es_pid else []), *claims_flag)
                 # this process's own threads serve the pages (its children are the pipeline's)
                 result["cpu_seconds"]["web server"] = own_cpu() - web_cpu
                 results.append({**result, **child("--baseline", str(n))})
@@ -231,7 +238,8 @@ def main() -> int:
         with es_local.running_server(heap="1g") as info:
             results = run(info.url, info.pid)
 
-    print(f"pipeline: {results[0]['workers']} extraction worker process(es); baseline: one process")
+    print(f"pipeline: {results[0]['workers']} extraction worker process(es)"
+          f"{', WITHOUT the claim model' if args.without_claims else ''}; baseline: one process")
     print(f"{'pages':>6} {'trafilatura p/s':>16} {'newswire art/s':>15} {'ratio':>6} {'newswire p/s':>13} "
           f"{'indexed':>8} {'claims':>7} {'peak RSS MB':>12}")
     for r in results:

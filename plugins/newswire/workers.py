@@ -151,16 +151,21 @@ class PageProcessor:
         ``batch_size`` is the size of the whole batch the items belong to: the pool starts
         only when that is worth it.
         """
-        if self.workers <= 1 or batch_size < MIN_PAGES_FOR_WORKERS:
-            done: Future[ProcessedBatch] = Future()
+        if self.workers > 1 and batch_size >= MIN_PAGES_FOR_WORKERS:
             try:
-                done.set_result(process_pages(items, self.claims))
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
-                done.set_exception(exc)
-            return [done]
-        pool = self._start_pool()
-        return [pool.submit(_process_in_worker, items[i:i + PAGES_PER_TASK])
-                for i in range(0, len(items), PAGES_PER_TASK)]
+                pool = self._start_pool()
+                return [pool.submit(_process_in_worker, items[i:i + PAGES_PER_TASK])
+                        for i in range(0, len(items), PAGES_PER_TASK)]
+            except (OSError, AssertionError) as exc:  # AssertionError: a daemonic process may not have children
+                log.warning("cannot start extraction workers (%s); processing in this process", exc)
+                self.close()
+                self.workers = 1
+        done: Future[ProcessedBatch] = Future()
+        try:
+            done.set_result(process_pages(items, self.claims))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            done.set_exception(exc)
+        return [done]
 
     def _start_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
