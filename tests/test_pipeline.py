@@ -19,6 +19,8 @@ from conftest import REPO
 from newswire import pipeline
 from newswire.config import parse_config
 from newswire.settings import Settings
+from newswire.workers import MIN_PAGES_FOR_WORKERS, PageProcessor
+from support.crashing import POISON, process_or_die
 from support.newssite import PAGES, _rss, count
 from support.webserver import Route
 
@@ -91,6 +93,26 @@ def test_bad_items_are_reported_and_the_batch_goes_on(web_server, es, es_url, in
     assert "/good-3.html" in fetched and not fetched & {"/good-1.html", "/good-2.html"}
     assert third.indexed == 1
     assert count(es, f"{index_prefix}-articles") == 3
+
+
+def test_a_page_that_kills_its_worker_is_one_failed_item(web_server, es, es_url, index_prefix):
+    """Worker processes: a page whose processing kills the process fails alone; the rest is indexed once."""
+    files = sorted(PAGES.glob("*.html.gz"))
+    paths = [f"/story-{i}.html" for i in range(len(files))] + [f"/story{POISON}.html"]
+    for path, file in zip(paths, [*files, files[0]]):
+        web_server.add(path, body=gzip.decompress(file.read_bytes()))
+    _serve_feed(web_server, paths, '"v1"')
+    settings = Settings(es_url=es_url, index_prefix=index_prefix)
+    pipeline.prepare_indices(settings)
+    assert len(paths) >= MIN_PAGES_FOR_WORKERS
+
+    with pipeline.Stages(processor=PageProcessor(None, workers=2, task=process_or_die)) as stages:
+        report = pipeline.ingest_source(_source(web_server), settings, stages=stages)
+
+    assert report.status == "partial"
+    assert [(o.url, o.reason) for o in report.failed] == [(web_server.url(paths[-1]), "worker-crashed")]
+    assert report.indexed == count(es, f"{index_prefix}-articles") == len(files) - len(report.skipped)
+    assert report.indexed >= len(files) - 2
 
 
 def test_newswire_run_cli_ingests_a_folder_once(tmp_path, es, es_url, index_prefix):

@@ -18,6 +18,7 @@ from newswire.claims import ClaimExtractor
 from newswire.models import Entry, Page
 from newswire.settings import Settings
 from newswire.workers import MIN_PAGES_FOR_WORKERS, PAGES_PER_TASK, PageProcessor, process_pages
+from support.crashing import POISON, process_or_die
 from support.newssite import PAGES
 
 
@@ -52,9 +53,9 @@ def test_workers_give_the_inline_results(claims):
     inline = [p for i in range(0, len(items), PAGES_PER_TASK)
               for p in process_pages(items[i:i + PAGES_PER_TASK], claims).items]
     with PageProcessor(claims, workers=2) as processor:
-        futures = processor.submit(items, batch_size=len(items))
-        assert processor._pool is not None and len(futures) == -(-len(items) // PAGES_PER_TASK)
-        pooled = [p for f in futures for p in f.result().items]
+        pending = processor.submit(items, batch_size=len(items))
+        assert processor._pool is not None and len(pending.parts) == -(-len(items) // PAGES_PER_TASK)
+        pooled = [p for batch in pending.results() for p in batch.items]
         worker_pids = {pid for pid in processor._pool._processes}
     assert _summary(pooled) == _summary(inline)
     assert worker_pids and os.getpid() not in worker_pids
@@ -63,12 +64,30 @@ def test_workers_give_the_inline_results(claims):
     assert len(articles) == len(items) - 1 and sum(len(a.claims) for a in articles) > 0
 
 
+def test_a_page_that_kills_its_worker_fails_alone():
+    """The dead worker breaks every future of the pool; the chunk is re-run page by page in a new pool."""
+    items = _items(MIN_PAGES_FOR_WORKERS + 2)
+    poison_at = 10
+    entry, page = items[poison_at]
+    items[poison_at] = (Entry(url=entry.url + POISON, source=entry.source), page)
+    with PageProcessor(None, workers=2, task=process_or_die) as processor:
+        first = processor.submit(items, batch_size=len(items))
+        processed = [p for batch in first.results() for p in batch.items]
+        # the pool works again afterwards
+        again = [p for batch in processor.submit(items[:poison_at], batch_size=len(items)).results()
+                 for p in batch.items]
+    assert [p.entry.url for p in processed] == [e.url for e, _ in items]
+    crashed = [p for p in processed if p.failed]
+    assert [(p.entry.url, p.outcome.reason) for p in crashed] == [(items[poison_at][0].url, "worker-crashed")]
+    assert sum(p.article is not None for p in processed) == len(items) - 2  # all but the poison and the empty page
+    assert sum(p.article is not None for p in again) == poison_at - 1
+
+
 def test_small_batches_run_inline(claims):
     items = _items(5)
     with PageProcessor(claims, workers=2) as processor:
-        [future] = processor.submit(items, batch_size=len(items))
+        [batch] = processor.submit(items, batch_size=len(items)).results()
         assert processor._pool is None
-        batch = future.result()
     assert [p.entry.url for p in batch.items] == [e.url for e, _ in items]
     assert set(batch.seconds) == {"extract", "claims", "fingerprint"}
 
@@ -87,8 +106,7 @@ def test_workers_exit_when_their_parent_is_killed(tmp_path):
             items = [(Entry(url=f"https://x.example/{{i}}", source="s"),
                       Page(url="https://x.example/", final_url="https://x.example/", status=200, headers={{}},
                            body=body, fetched_at=datetime.now(timezone.utc))) for i in range(40)]
-            for future in processor.submit(items, batch_size=len(items)):
-                future.result()
+            processor.submit(items, batch_size=len(items)).results()
             open({str(pids_file)!r}, "w").write(" ".join(map(str, processor._pool._processes)))
             time.sleep(600)
     """)

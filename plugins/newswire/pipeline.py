@@ -17,7 +17,6 @@ import logging
 import time
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -38,7 +37,7 @@ from newswire.settings import Settings
 from newswire.sources import discover
 from newswire.sources.directory import read_entry
 from newswire.urls import canonicalize
-from newswire.workers import PageProcessor, Processed, ProcessedBatch
+from newswire.workers import PageProcessor, PendingChunk, Processed
 
 if TYPE_CHECKING:
     from newswire.claims import ClaimExtractor
@@ -188,32 +187,7 @@ def ingest_source(
             report.skipped.extend(ItemOutcome(url=e.url, reason="already-indexed")
                                   for e, i in zip(entries, ids) if i in known)
             report.new = len(new_entries)
-            stored_all = True
-            taken: set[str] = set()  # article ids of this run, across chunks
-            in_flight: deque[list[Future[ProcessedBatch]]] = deque()
-            try:
-                for start in range(0, len(new_entries), CHUNK_SIZE):
-                    chunk = new_entries[start:start + CHUNK_SIZE]
-                    with timed("fetch"):
-                        pages = _fetch_pages(source, chunk, fetcher)
-                    fetched = []
-                    for entry, page in zip(chunk, pages):
-                        if isinstance(page, Exception):
-                            report.failed.append(_failure(entry.url, page))
-                        else:
-                            fetched.append((entry, page))
-                    report.fetched += len(fetched)
-                    # The workers process this chunk while this thread indexes the one before
-                    # and fetches the next.
-                    in_flight.append(stages.processor.submit(fetched, batch_size=len(new_entries)))
-                    if len(in_flight) > CHUNKS_IN_FLIGHT:
-                        stored_all &= _store_chunk(es, in_flight.popleft(), report, timed, prefix, now, stages, taken)
-                while in_flight:
-                    stored_all &= _store_chunk(es, in_flight.popleft(), report, timed, prefix, now, stages, taken)
-            finally:
-                for futures in in_flight:  # an error above: nothing more is waited for
-                    for future in futures:
-                        future.cancel()
+            stored_all = _ingest_entries(es, source, new_entries, fetcher, stages, report, timed, prefix, now)
             if report.claims:
                 es.indices.refresh(index=f"{prefix}-claims")  # once per batch: nothing reads claims mid-run
             if not stored_all:
@@ -231,11 +205,43 @@ def ingest_source(
     return report
 
 
-def _store_chunk(es: Elasticsearch, futures: list[Future[ProcessedBatch]], report: SourceReport, timed: _Timer,
+def _ingest_entries(es: Elasticsearch, source: SourceConfig, entries: list[Entry], fetcher: Fetcher, stages: Stages,
+                    report: SourceReport, timed: _Timer, prefix: str, now: datetime) -> bool:
+    """Fetch, process and store new entries chunk by chunk; False if any write was refused.
+
+    While the workers process a chunk, this thread stores the one before and fetches the next.
+    """
+    stored_all = True
+    taken: set[str] = set()  # article ids of this run, across chunks
+    in_flight: deque[PendingChunk] = deque()
+    try:
+        for start in range(0, len(entries), CHUNK_SIZE):
+            chunk = entries[start:start + CHUNK_SIZE]
+            with timed("fetch"):
+                pages = _fetch_pages(source, chunk, fetcher)
+            fetched = []
+            for entry, page in zip(chunk, pages):
+                if isinstance(page, Exception):
+                    report.failed.append(_failure(entry.url, page))
+                else:
+                    fetched.append((entry, page))
+            report.fetched += len(fetched)
+            in_flight.append(stages.processor.submit(fetched, batch_size=len(entries)))
+            if len(in_flight) > CHUNKS_IN_FLIGHT:
+                stored_all &= _store_chunk(es, in_flight.popleft(), report, timed, prefix, now, stages, taken)
+        while in_flight:
+            stored_all &= _store_chunk(es, in_flight.popleft(), report, timed, prefix, now, stages, taken)
+    finally:
+        for pending in in_flight:  # an error above: nothing more is waited for
+            pending.cancel()
+    return stored_all
+
+
+def _store_chunk(es: Elasticsearch, pending: PendingChunk, report: SourceReport, timed: _Timer,
                  prefix: str, now: datetime, stages: Stages, taken: set[str]) -> bool:
     """Wait for a chunk's processing, then cluster and write it; False if any write was refused."""
     with timed("wait"):  # time this thread waited for the CPU-bound stages
-        batches = [future.result() for future in futures]
+        batches = pending.results()
     processed: list[Processed] = []
     for batch in batches:
         processed.extend(batch.items)

@@ -18,7 +18,9 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -134,28 +136,62 @@ def _process_in_worker(items: list[tuple[Entry, Page]]) -> ProcessedBatch:
     return process_pages(items, _worker_claims)
 
 
+class PendingChunk:
+    """A chunk handed to ``PageProcessor.submit``: its parts, each a sub-batch and its future."""
+
+    def __init__(self, processor: "PageProcessor", parts: list[tuple[list[tuple[Entry, Page]], Future[ProcessedBatch]]]):
+        self.processor = processor
+        self.parts = parts
+
+    def results(self) -> list[ProcessedBatch]:
+        """The processed sub-batches in input order (waits for them).
+
+        A worker that died (a crash in a C extension on some page, the kernel's OOM killer)
+        breaks the pool and every future in it; those sub-batches are re-run page by page in
+        a fresh pool, and a page that kills its worker again is a failed item
+        (``worker-crashed``) instead of a task that fails on every retry.
+        """
+        batches = []
+        for items, future in self.parts:
+            try:
+                batches.append(future.result())
+            except BrokenProcessPool:
+                batches.append(self.processor.isolate(items))
+        return batches
+
+    def cancel(self) -> None:
+        for _, future in self.parts:
+            future.cancel()
+
+
 class PageProcessor:
     """Runs ``process_pages`` over a chunk, inline or split across worker processes.
 
     ``workers`` <= 1 never starts a pool. Use as a context manager, or call ``close``.
+    ``task`` is what a worker runs on a sub-batch (tests pass one that crashes).
     """
 
-    def __init__(self, claims: ClaimExtractor | None, workers: int = 1) -> None:
+    def __init__(self, claims: ClaimExtractor | None, workers: int = 1,
+                 task: Callable[[list[tuple[Entry, Page]]], ProcessedBatch] | None = None) -> None:
         self.claims = claims
         self.workers = workers
+        self.task = task or _process_in_worker
         self._pool: ProcessPoolExecutor | None = None
 
-    def submit(self, items: list[tuple[Entry, Page]], *, batch_size: int) -> list[Future[ProcessedBatch]]:
-        """Start processing ``items``; the futures' items, concatenated, follow the input order.
+    def submit(self, items: list[tuple[Entry, Page]], *, batch_size: int) -> PendingChunk:
+        """Start processing ``items``; ``results()`` of the returned chunk follows the input order.
 
         ``batch_size`` is the size of the whole batch the items belong to: the pool starts
         only when that is worth it.
         """
         if self.workers > 1 and batch_size >= MIN_PAGES_FOR_WORKERS:
+            parts = [items[i:i + PAGES_PER_TASK] for i in range(0, len(items), PAGES_PER_TASK)]
             try:
-                pool = self._start_pool()
-                return [pool.submit(_process_in_worker, items[i:i + PAGES_PER_TASK])
-                        for i in range(0, len(items), PAGES_PER_TASK)]
+                try:
+                    return PendingChunk(self, [(part, self._start_pool().submit(self.task, part)) for part in parts])
+                except BrokenProcessPool:  # a worker died since the last chunk: start afresh
+                    self.close(wait=False)
+                    return PendingChunk(self, [(part, self._start_pool().submit(self.task, part)) for part in parts])
             except (OSError, AssertionError) as exc:  # AssertionError: a daemonic process may not have children
                 log.warning("cannot start extraction workers (%s); processing in this process", exc)
                 self.close()
@@ -165,7 +201,26 @@ class PageProcessor:
             done.set_result(process_pages(items, self.claims))
         except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
             done.set_exception(exc)
-        return [done]
+        return PendingChunk(self, [(items, done)])
+
+    def isolate(self, items: list[tuple[Entry, Page]]) -> ProcessedBatch:
+        """Process ``items`` one page at a time in a fresh pool; a page that kills its worker fails alone."""
+        self.close(wait=False)  # the broken pool
+        merged = ProcessedBatch(items=[], seconds={})
+        for item in items:
+            try:
+                batch = self._start_pool().submit(self.task, [item]).result()
+            except BrokenProcessPool:
+                entry = item[0]
+                log.error("a worker died processing %s; reported as failed", entry.url)
+                self.close(wait=False)
+                batch = ProcessedBatch(items=[Processed(entry=entry, failed=True, outcome=ItemOutcome(
+                    url=entry.url, reason="worker-crashed",
+                    detail="the process extracting this page died (a crash or the memory limit)"))], seconds={})
+            merged.items.extend(batch.items)
+            for stage, seconds in batch.seconds.items():
+                merged.seconds[stage] = merged.seconds.get(stage, 0.0) + seconds
+        return merged
 
     def _start_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -180,10 +235,10 @@ class PageProcessor:
             )
         return self._pool
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
         """Stop the workers (pending work is cancelled)."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.shutdown(wait=wait, cancel_futures=True)
             self._pool = None
 
     def __enter__(self) -> "PageProcessor":
