@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import signal
 import subprocess
@@ -132,6 +133,32 @@ def _alive(pid: int) -> bool:
             return stat.read().split()[2] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_workers_start_under_a_main_script_that_cannot_be_imported_again(tmp_path):
+    """Inside an Airflow task ``__main__`` is the ``airflow`` command, which fails when a spawned worker
+    imports it again; the workers must start without it (found running the DAG under LocalExecutor)."""
+    script = tmp_path / "main_script.py"
+    script.write_text(textwrap.dedent("""
+        if __name__ != "__main__":
+            raise SystemExit("this script must not be imported by the workers")
+        import json
+        from datetime import datetime, timezone
+        from newswire.models import Entry, Page
+        from newswire.workers import PageProcessor
+        body = b"<html><body><article><p>" + b"A sentence of news about the harbour. " * 40 + b"</p></article></body></html>"
+        items = [(Entry(url=f"https://x.example/{i}", source="s"),
+                  Page(url=f"https://x.example/{i}", final_url=f"https://x.example/{i}", status=200, headers={},
+                       body=body, fetched_at=datetime.now(timezone.utc))) for i in range(30)]
+        with PageProcessor(None, workers=2) as processor:
+            done = [p for batch in processor.submit(items, batch_size=30).results() for p in batch.items]
+            started = processor._pool is not None
+        print(json.dumps({"started": started, "articles": sum(p.article is not None for p in done),
+                          "crashed": sum(p.failed for p in done)}))
+    """))
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.splitlines()[-1]) == {"started": True, "articles": 30, "crashed": 0}
 
 
 def test_worker_count_from_the_environment():

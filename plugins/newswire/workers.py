@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -136,6 +139,24 @@ def _process_in_worker(items: list[tuple[Entry, Page]]) -> ProcessedBatch:
     return process_pages(items, _worker_claims)
 
 
+@contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Start processes without them re-running this process's ``__main__``.
+
+    A ``spawn`` child imports the parent's main script before it runs anything. Inside an
+    Airflow task that script is the ``airflow`` command, whose import sets Airflow up and
+    fails there (tasks get no metadata-database URL), so every worker died at start. The
+    workers need nothing from ``__main__``: their code lives in this package.
+    """
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
 class PendingChunk:
     """A chunk handed to ``PageProcessor.submit``: its parts, each a sub-batch and its future."""
 
@@ -188,10 +209,10 @@ class PageProcessor:
             parts = [items[i:i + PAGES_PER_TASK] for i in range(0, len(items), PAGES_PER_TASK)]
             try:
                 try:
-                    return PendingChunk(self, [(part, self._start_pool().submit(self.task, part)) for part in parts])
+                    return PendingChunk(self, [(part, self._submit(part)) for part in parts])
                 except BrokenProcessPool:  # a worker died since the last chunk: start afresh
                     self.close(wait=False)
-                    return PendingChunk(self, [(part, self._start_pool().submit(self.task, part)) for part in parts])
+                    return PendingChunk(self, [(part, self._submit(part)) for part in parts])
             except (OSError, AssertionError) as exc:  # AssertionError: a daemonic process may not have children
                 log.warning("cannot start extraction workers (%s); processing in this process", exc)
                 self.close()
@@ -209,7 +230,7 @@ class PageProcessor:
         merged = ProcessedBatch(items=[], seconds={})
         for item in items:
             try:
-                batch = self._start_pool().submit(self.task, [item]).result()
+                batch = self._submit([item]).result()
             except BrokenProcessPool:
                 entry = item[0]
                 log.error("a worker died processing %s; reported as failed", entry.url)
@@ -221,6 +242,11 @@ class PageProcessor:
             for stage, seconds in batch.seconds.items():
                 merged.seconds[stage] = merged.seconds.get(stage, 0.0) + seconds
         return merged
+
+    def _submit(self, items: list[tuple[Entry, Page]]) -> Future[ProcessedBatch]:
+        # The pool starts its processes inside submit(), so this is where __main__ must be hidden.
+        with _main_module_hidden():
+            return self._start_pool().submit(self.task, items)
 
     def _start_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
