@@ -142,6 +142,12 @@ class ItemOutcome:
     reason: str
     detail: str | None = None
 
+    @classmethod
+    def failure(cls, url: str, exc: BaseException) -> "ItemOutcome":
+        """The failed outcome for ``exc``: its ``reason`` attribute (FetchError, SourceError) or its type name."""
+        reason = getattr(exc, "reason", None) or type(exc).__name__
+        return cls(url=url, reason=str(reason), detail=str(exc)[:300] or None)
+
 
 @dataclass(kw_only=True, slots=True)
 class SourceReport:

@@ -137,11 +137,6 @@ def _fetch_pages(source: SourceConfig, entries: list[Entry], fetcher) -> list[Pa
     return list(fetcher.fetch_many([entry.url for entry in entries], accept=PAGE_ACCEPT, content_types=PAGE_TYPES))
 
 
-def _failure(url: str, exc: Exception) -> ItemOutcome:
-    reason = getattr(exc, "reason", None) or type(exc).__name__
-    return ItemOutcome(url=url, reason=str(reason), detail=str(exc)[:300] or None)
-
-
 def ingest_source(
     source: SourceConfig,
     settings: Settings,
@@ -222,7 +217,7 @@ def _ingest_entries(es: Elasticsearch, source: SourceConfig, entries: list[Entry
             fetched = []
             for entry, page in zip(chunk, pages):
                 if isinstance(page, Exception):
-                    report.failed.append(_failure(entry.url, page))
+                    report.failed.append(ItemOutcome.failure(entry.url, page))
                 else:
                     fetched.append((entry, page))
             report.fetched += len(fetched)

@@ -79,9 +79,7 @@ def process_pages(items: list[tuple[Entry, Page]], claims: ClaimExtractor | None
             article = extract_page(page, entry)
         except Exception as exc:  # noqa: BLE001 - an extractor crash is one failed item
             log.exception("extraction failed for %s", entry.url)
-            reason = getattr(exc, "reason", None) or type(exc).__name__
-            results.append(Processed(entry=entry, failed=True,
-                                     outcome=ItemOutcome(url=entry.url, reason=str(reason), detail=str(exc)[:300] or None)))
+            results.append(Processed(entry=entry, failed=True, outcome=ItemOutcome.failure(entry.url, exc)))
             continue
         if not article.is_article:
             results.append(Processed(entry=entry, outcome=ItemOutcome(url=entry.url, reason=article.reason or "not-article")))
@@ -177,7 +175,7 @@ class PendingChunk:
             try:
                 batches.append(future.result())
             except BrokenProcessPool:
-                batches.append(self.processor.isolate(items))
+                batches.extend(self.processor.isolate(items))
         return batches
 
     def cancel(self) -> None:
@@ -224,24 +222,21 @@ class PageProcessor:
             done.set_exception(exc)
         return PendingChunk(self, [(items, done)])
 
-    def isolate(self, items: list[tuple[Entry, Page]]) -> ProcessedBatch:
+    def isolate(self, items: list[tuple[Entry, Page]]) -> list[ProcessedBatch]:
         """Process ``items`` one page at a time in a fresh pool; a page that kills its worker fails alone."""
         self.close(wait=False)  # the broken pool
-        merged = ProcessedBatch(items=[], seconds={})
+        batches = []
         for item in items:
             try:
-                batch = self._submit([item]).result()
+                batches.append(self._submit([item]).result())
             except BrokenProcessPool:
                 entry = item[0]
                 log.error("a worker died processing %s; reported as failed", entry.url)
                 self.close(wait=False)
-                batch = ProcessedBatch(items=[Processed(entry=entry, failed=True, outcome=ItemOutcome(
+                batches.append(ProcessedBatch(items=[Processed(entry=entry, failed=True, outcome=ItemOutcome(
                     url=entry.url, reason="worker-crashed",
-                    detail="the process extracting this page died (a crash or the memory limit)"))], seconds={})
-            merged.items.extend(batch.items)
-            for stage, seconds in batch.seconds.items():
-                merged.seconds[stage] = merged.seconds.get(stage, 0.0) + seconds
-        return merged
+                    detail="the process extracting this page died (a crash or the memory limit)"))], seconds={}))
+        return batches
 
     def _submit(self, items: list[tuple[Entry, Page]]) -> Future[ProcessedBatch]:
         # The pool starts its processes inside submit(), so this is where __main__ must be hidden.
