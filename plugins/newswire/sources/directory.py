@@ -57,7 +57,7 @@ def _published(value: Any) -> datetime | None:
     """A manifest date: YAML may already have made it a datetime; JSON gives a W3C string."""
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return parse_w3c_datetime(value) if isinstance(value, str) else None
+    return parse_w3c_datetime(value)
 
 
 def list_directory(

@@ -21,6 +21,7 @@ import feedparser
 
 from newswire.models import Entry, ItemOutcome
 from newswire.sources.errors import SourceError
+from newswire.sources.sitemap import parse_w3c_datetime
 
 SUMMARY_MAX_CHARS = 2000
 JSON_FEED_TYPES = ("application/feed+json", "application/json")
@@ -48,16 +49,6 @@ def _datetime(value: struct_time | None) -> datetime | None:
         return datetime(*value[:6], tzinfo=timezone.utc)
     except (TypeError, ValueError):
         return None
-
-
-def _iso_datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _summary(text: Any) -> str | None:
@@ -158,7 +149,7 @@ def _parse_json_feed(body: bytes, *, url: str, source: str, language: str | None
                 url=urljoin(base, link.strip()),
                 source=source,
                 title=item.get("title") if isinstance(item.get("title"), str) else None,
-                published=_iso_datetime(item.get("date_published")) or _iso_datetime(item.get("date_modified")),
+                published=parse_w3c_datetime(item.get("date_published")) or parse_w3c_datetime(item.get("date_modified")),
                 summary=_summary(item.get("summary") or item.get("content_text")),
                 guid=str(guid) if guid is not None else None,
                 language=item.get("language") if isinstance(item.get("language"), str) else language,

@@ -42,9 +42,12 @@ def _safe_parser() -> etree.XMLParser:
     )
 
 
-def parse_w3c_datetime(text: str | None) -> datetime | None:
-    """``2024-05-01``, ``2024-05-01T10:00Z``, ``2024-05-01T10:00:00+02:00`` -> aware datetime; None if unreadable."""
-    if not text or not text.strip():
+def parse_w3c_datetime(text: object) -> datetime | None:
+    """``2024-05-01``, ``2024-05-01T10:00Z``, ``2024-05-01T10:00:00+02:00`` -> aware datetime; None if unreadable.
+
+    Anything but a string (a JSON number, null) is unreadable too.
+    """
+    if not isinstance(text, str) or not text.strip():
         return None
     try:
         value = datetime.fromisoformat(text.strip())
