@@ -18,7 +18,7 @@ from elasticsearch import Elasticsearch, helpers
 
 from newswire.dedup import DEFAULT_PARAMS, DedupItem, DedupParams, cluster, cluster_fields, is_duplicate
 from newswire.index import names
-from newswire.index.documents import CLUSTER_FIELDS
+from newswire.index.documents import CLUSTER_FIELDS, stored_datetime
 from newswire.models import Article, Fingerprint
 
 log = logging.getLogger(__name__)
@@ -34,12 +34,6 @@ def articles_alias(prefix: str) -> str:
     return names.alias(prefix, "articles")
 
 
-def _parse_date(value: Any) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-
-
 def item_from_source(doc: dict[str, Any]) -> DedupItem:
     """A ``DedupItem`` from an article document's ``_source``."""
     return DedupItem(
@@ -50,8 +44,8 @@ def item_from_source(doc: dict[str, Any]) -> DedupItem:
             band_keys=list(doc.get("band_keys") or []),
             shingle_count=int(doc.get("shingle_count") or 0),
         ),
-        published=_parse_date(doc.get("published")),
-        fetched_at=_parse_date(doc.get("fetched_at")),
+        published=stored_datetime(doc.get("published")),
+        fetched_at=stored_datetime(doc.get("fetched_at")),
         source=doc.get("source") or "",
         url=doc.get("url") or "",
     )

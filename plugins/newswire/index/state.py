@@ -15,18 +15,13 @@ from typing import Any
 from elasticsearch import Elasticsearch, NotFoundError, helpers
 
 from newswire.index import names
+from newswire.index.documents import stored_datetime
 from newswire.models import RunReport, SourceReport, SourceState, to_dict
 
 MGET_CHUNK = 1000
 _STATE_DATES = tuple(
     f.name for f in dataclasses.fields(SourceState) if "datetime" in str(f.type)
 )
-
-
-def _parse(value: Any) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
 def load_state(es: Elasticsearch, source: str, prefix: str = names.DEFAULT_PREFIX) -> SourceState:
@@ -38,7 +33,7 @@ def load_state(es: Elasticsearch, source: str, prefix: str = names.DEFAULT_PREFI
     known = {f.name for f in dataclasses.fields(SourceState)}
     values = {k: v for k, v in doc.items() if k in known}
     for key in _STATE_DATES:
-        values[key] = _parse(values.get(key))
+        values[key] = stored_datetime(values.get(key))
     return SourceState(**values)
 
 
