@@ -64,15 +64,16 @@ def test_rescore_claims_only_touches_articles_of_another_model(es, settings, sta
     assert claims["hits"]["total"]["value"] >= 2
 
 
-def test_retention_is_off_by_default_and_deletes_old_articles_when_set(es, settings, monkeypatch):
+def test_retention_is_off_by_default_and_deletes_old_articles_when_set(es, settings):
     now = datetime.now(timezone.utc)
     docs = [article_document(_article(1, now - timedelta(days=400), TEXT), indexed_at=now),
             article_document(_article(2, now - timedelta(days=2), TEXT), indexed_at=now)]
     index_articles(es, docs, settings.index_prefix)
-    monkeypatch.delenv("NEWSWIRE_RETENTION_DAYS", raising=False)
-    assert maintenance.apply_retention(settings) == {}
-    monkeypatch.setenv("NEWSWIRE_RETENTION_DAYS", "30")
-    assert maintenance.apply_retention(settings)["articles"] == 1
+    unset = Settings.from_env({"ELASTICSEARCH_URL": settings.es_url, "NEWSWIRE_INDEX_PREFIX": settings.index_prefix})
+    assert maintenance.apply_retention(unset) == {}
+    configured = Settings.from_env({"ELASTICSEARCH_URL": settings.es_url, "NEWSWIRE_INDEX_PREFIX": settings.index_prefix,
+                                    "NEWSWIRE_RETENTION_DAYS": "30"})
+    assert maintenance.apply_retention(configured)["articles"] == 1
     es.indices.refresh(index=f"{settings.index_prefix}-articles")
     left = es.search(index=f"{settings.index_prefix}-articles")["hits"]["hits"]
     assert [h["_source"]["url"] for h in left] == ["https://news.example.org/story/2"]

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from newswire.settings import DEFAULT_SOURCES, Settings
 
 
@@ -20,3 +22,12 @@ def test_environment_overrides():
     })
     assert (settings.es_url, settings.es_username, settings.es_password) == ("https://es.example.org:9243", "newswire", "s3cret")
     assert settings.index_prefix == "nw" and settings.sources_path == Path("/etc/nw.yaml")
+
+
+def test_retention_days_from_the_environment():
+    assert Settings.from_env({}).retention_days is None
+    assert Settings.from_env({"NEWSWIRE_RETENTION_DAYS": " 30 "}).retention_days == 30
+    with pytest.raises(ValueError, match="NEWSWIRE_RETENTION_DAYS must be a whole number, not '30d'"):
+        Settings.from_env({"NEWSWIRE_RETENTION_DAYS": "30d"})
+    with pytest.raises(ValueError, match="NEWSWIRE_RETENTION_DAYS must be 0 or more"):
+        Settings.from_env({"NEWSWIRE_RETENTION_DAYS": "-7"})

@@ -104,12 +104,11 @@ def _batched(items: Iterable, size: int) -> Iterator[list]:
 
 
 def apply_retention(settings: Settings, days: int | None = None) -> dict[str, int]:
-    """Delete articles and claims older than ``days`` (default ``$NEWSWIRE_RETENTION_DAYS``; unset: keep all)."""
+    """Delete articles and claims older than ``days`` (default ``settings.retention_days``, from
+    ``$NEWSWIRE_RETENTION_DAYS``; unset: keep all)."""
+    days = settings.retention_days if days is None else days
     if days is None:
-        configured = os.environ.get("NEWSWIRE_RETENTION_DAYS", "").strip()
-        if not configured:
-            return {}
-        days = int(configured)
+        return {}
     with es_session(settings) as es:
         deleted = delete_older_than(es, days, settings.index_prefix)
     log.info("retention (%d days) deleted %s at %s", days, deleted, datetime.now(timezone.utc).isoformat())

@@ -13,16 +13,17 @@ DEFAULT_ES_URL = "http://127.0.0.1:9200"
 DEFAULT_INDEX_PREFIX = "newswire"
 
 
-def _int(env, name: str, default: int) -> int:
+def _whole_number(env, name: str) -> int | None:
+    """A whole number >= 0 from the environment; None when unset or blank."""
     raw = env.get(name, "").strip()
     if not raw:
-        return default
+        return None
     try:
         value = int(raw)
     except ValueError:
         raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
     if value < 0:
-        raise ValueError(f"{name} must be 0 (one per core) or more, not {value}")
+        raise ValueError(f"{name} must be 0 or more, not {value}")
     return value
 
 
@@ -38,6 +39,7 @@ class Settings:
     index_prefix: str = DEFAULT_INDEX_PREFIX
     sources_path: Path = DEFAULT_SOURCES
     workers: int = 0  # processes for extraction and claims in one task; 0: one per available core
+    retention_days: int | None = None  # maintenance deletes articles older than this; None: keeps all
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -51,7 +53,8 @@ class Settings:
             es_ca_certs=env.get("ELASTICSEARCH_CA_CERTS") or None,
             index_prefix=env.get("NEWSWIRE_INDEX_PREFIX", DEFAULT_INDEX_PREFIX),
             sources_path=Path(env.get("NEWSWIRE_SOURCES", str(DEFAULT_SOURCES))),
-            workers=_int(env, "NEWSWIRE_WORKERS", 0),
+            workers=_whole_number(env, "NEWSWIRE_WORKERS") or 0,
+            retention_days=_whole_number(env, "NEWSWIRE_RETENTION_DAYS"),
         )
 
     @property
