@@ -96,12 +96,10 @@ class ClaimExtractor:
         """
         split = [self.sentences(text) if not language or language.lower().startswith("en") else []
                  for text, language in texts]
-        texts_of = [[s.text for s in sentences] for sentences in split]
-        keeps = [self.keep(t) for t in texts_of]
-        pooled = [t for sentence_texts, keep in zip(texts_of, keeps) for t, k in zip(sentence_texts, keep) if k]
-        scored = iter(self.scorer.score(pooled))
-        return [self._claims(sentences, keep, [next(scored) if k else 0.0 for k in keep])
-                for sentences, keep in zip(split, keeps)]
+        keeps = [self.keep([s.text for s in sentences]) for sentences in split]
+        scored = iter(self.score_filtered([s.text for sentences in split for s in sentences],
+                                          [k for keep in keeps for k in keep]))
+        return [self._claims(sentences, keep, [next(scored) for _ in keep]) for sentences, keep in zip(split, keeps)]
 
     def _claims(self, sentences: list[Sentence], keep: list[bool], scores: list[float]) -> list[Claim]:
         if not sentences:
