@@ -74,7 +74,7 @@ class TreeMemory:
 
         while not self._stop.wait(0.05):
             total = 0
-            for proc in [self.process, *self.process.children(recursive=True)]:
+            for proc in _tree(self.process):
                 try:
                     total += proc.memory_info().rss
                 except psutil.Error:  # a worker that just exited
@@ -100,8 +100,18 @@ def cpu_of(pid: int | None) -> float:
 
     if pid is None:
         return float("nan")
-    root = psutil.Process(pid)
-    return sum(sum(p.cpu_times()[:2]) for p in [root, *root.children(recursive=True)])
+    return sum(sum(p.cpu_times()[:2]) for p in _tree(psutil.Process(pid)))
+
+
+def _tree(process) -> list:
+    """A psutil process and all its descendants."""
+    return [process, *process.children(recursive=True)]
+
+
+def usage_seconds(who: int) -> float:
+    """User + system CPU seconds of ``resource.RUSAGE_SELF`` or ``RUSAGE_CHILDREN`` (waited-for children)."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def baseline(dirs: list[Path], n: int) -> dict:
@@ -140,8 +150,9 @@ def pipeline_run(feed_url: str, n: int, es_url: str, workers: int, es_pid: int |
         with stages:
             report = pipeline.ingest_source(config.get("bench"), settings, stages=stages)
         seconds = time.perf_counter() - started
-        es_cpu = cpu_of(es_pid) - es_cpu
-    own, workers_usage = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_seconds = {"pipeline process": usage_seconds(resource.RUSAGE_SELF),
+                       "workers": usage_seconds(resource.RUSAGE_CHILDREN),
+                       "elasticsearch": cpu_of(es_pid) - es_cpu}
     with settings.es_client() as es:
         drop(es, prefix)
     return {
@@ -154,9 +165,7 @@ def pipeline_run(feed_url: str, n: int, es_url: str, workers: int, es_pid: int |
         "claims": report.claims,
         "stage_seconds": report.durations,
         "peak_rss_mb": memory.peak_mb,
-        "cpu_seconds": {"pipeline process": own.ru_utime + own.ru_stime,
-                        "workers": workers_usage.ru_utime + workers_usage.ru_stime,
-                        "elasticsearch": es_cpu},
+        "cpu_seconds": cpu_seconds,
     }
 
 
@@ -202,10 +211,6 @@ def main() -> int:
             raise SystemExit(f"{' '.join(extra[:2])} failed:\n{out.stderr[-3000:]}")
         return json.loads(out.stdout.strip().splitlines()[-1])
 
-    def own_cpu() -> float:
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        return usage.ru_utime + usage.ru_stime
-
     def run(es_url: str, es_pid: int | None) -> list[dict]:
         results = []
         with WebServer() as server:  # serves from this process, so a pipeline process's RSS is its own
@@ -224,11 +229,11 @@ def main() -> int:
                   "--es-url", es_url, "--workers", str(args.workers))
             claims_flag = ["--without-claims"] if args.without_claims else []
             for n in sizes:
-                web_cpu = own_cpu()
+                web_cpu = usage_seconds(resource.RUSAGE_SELF)
                 result = child("--pipeline", str(n), "--feed", server.url(f"/feed-{n}.xml"), "--es-url", es_url,
                                "--workers", str(args.workers), *(["--es-pid", str(es_pid)] if es_pid else []), *claims_flag)
                 # this process's own threads serve the pages (its children are the pipeline's)
-                result["cpu_seconds"]["web server"] = own_cpu() - web_cpu
+                result["cpu_seconds"]["web server"] = usage_seconds(resource.RUSAGE_SELF) - web_cpu
                 results.append({**result, **child("--baseline", str(n))})
         return results
 
