@@ -156,10 +156,13 @@ def _main_module_hidden() -> Iterator[None]:
 
 
 class PendingChunk:
-    """A chunk handed to ``PageProcessor.submit``: its parts, each a sub-batch and its future."""
+    """A chunk handed to ``PageProcessor.submit``: its parts, each a sub-batch and its future, and the pool
+    they went to (None when processed inline)."""
 
-    def __init__(self, processor: "PageProcessor", parts: list[tuple[list[tuple[Entry, Page]], Future[ProcessedBatch]]]):
+    def __init__(self, processor: "PageProcessor", pool: ProcessPoolExecutor | None,
+                 parts: list[tuple[list[tuple[Entry, Page]], Future[ProcessedBatch]]]):
         self.processor = processor
+        self.pool = pool
         self.parts = parts
 
     def results(self) -> list[ProcessedBatch]:
@@ -175,7 +178,7 @@ class PendingChunk:
             try:
                 batches.append(future.result())
             except BrokenProcessPool:
-                batches.extend(self.processor.isolate(items))
+                batches.extend(self.processor.isolate(items, broken=self.pool))
         return batches
 
     def cancel(self) -> None:
@@ -207,10 +210,10 @@ class PageProcessor:
             parts = [items[i:i + PAGES_PER_TASK] for i in range(0, len(items), PAGES_PER_TASK)]
             try:
                 try:
-                    return PendingChunk(self, [(part, self._submit(part)) for part in parts])
+                    return self._submit_parts(parts)
                 except BrokenProcessPool:  # a worker died since the last chunk: start afresh
                     self.close(wait=False)
-                    return PendingChunk(self, [(part, self._submit(part)) for part in parts])
+                    return self._submit_parts(parts)
             except (OSError, AssertionError) as exc:  # AssertionError: a daemonic process may not have children
                 log.warning("cannot start extraction workers (%s); processing in this process", exc)
                 self.close()
@@ -220,11 +223,16 @@ class PageProcessor:
             done.set_result(process_pages(items, self.claims))
         except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
             done.set_exception(exc)
-        return PendingChunk(self, [(items, done)])
+        return PendingChunk(self, None, [(items, done)])
 
-    def isolate(self, items: list[tuple[Entry, Page]]) -> list[ProcessedBatch]:
-        """Process ``items`` one page at a time in a fresh pool; a page that kills its worker fails alone."""
-        self.close(wait=False)  # the broken pool
+    def isolate(self, items: list[tuple[Entry, Page]], broken: ProcessPoolExecutor | None) -> list[ProcessedBatch]:
+        """Process ``items`` one page at a time in a fresh pool; a page that kills its worker fails alone.
+
+        ``broken`` is the pool the items' futures died with; it is replaced only if it is still
+        the current one (one crash breaks every part of a chunk, and one restart serves them all).
+        """
+        if self._pool is broken:
+            self.close(wait=False)
         batches = []
         for item in items:
             try:
@@ -237,6 +245,10 @@ class PageProcessor:
                     url=entry.url, reason="worker-crashed",
                     detail="the process extracting this page died (a crash or the memory limit)"))], seconds={}))
         return batches
+
+    def _submit_parts(self, parts: list[list[tuple[Entry, Page]]]) -> PendingChunk:
+        futures = [(part, self._submit(part)) for part in parts]
+        return PendingChunk(self, self._pool, futures)
 
     def _submit(self, items: list[tuple[Entry, Page]]) -> Future[ProcessedBatch]:
         # The pool starts its processes inside submit(), so this is where __main__ must be hidden.
