@@ -34,11 +34,27 @@ def settings_from_airflow() -> Settings:
     from airflow.sdk import Connection
     from airflow.sdk.exceptions import AirflowRuntimeError
 
-    base = Settings.from_env()
     try:
         conn = Connection.get(ES_CONNECTION_ID)
     except (AirflowRuntimeError, LookupError):
-        return base
+        return Settings.from_env()
+    return _settings_with(conn)
+
+
+async def settings_from_airflow_async() -> Settings:
+    """:func:`settings_from_airflow` for async code (the triggerer), where the blocking lookup is not allowed."""
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowRuntimeError
+
+    try:
+        conn = await Connection.async_get(ES_CONNECTION_ID)
+    except (AirflowRuntimeError, LookupError):
+        return Settings.from_env()
+    return _settings_with(conn)
+
+
+def _settings_with(conn) -> Settings:
+    base = Settings.from_env()
     scheme = conn.schema or "http"
     url = f"{scheme}://{conn.host}:{conn.port or 9200}"
     extra = conn.extra_dejson or {}
@@ -62,8 +78,14 @@ def schedule_slug(schedule: str | None) -> str:
 
 
 def schedule_groups(config: SourcesConfig) -> dict[str | None, list[SourceConfig]]:
-    """Enabled sources grouped by their schedule, in file order."""
+    """Enabled sources grouped by their schedule, in file order; watched sources are streamed instead."""
     groups: dict[str | None, list[SourceConfig]] = {}
     for source in config.enabled:
-        groups.setdefault(source.schedule, []).append(source)
+        if source.watch is None:
+            groups.setdefault(source.schedule, []).append(source)
     return groups
+
+
+def watched_sources(config: SourcesConfig) -> list[SourceConfig]:
+    """Enabled sources in stream mode (``watch:`` set), in file order."""
+    return [s for s in config.enabled if s.watch is not None]
