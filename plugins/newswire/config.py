@@ -211,6 +211,9 @@ def _format_error(prefix: str, error: dict[str, Any]) -> str:
         message = error["msg"].removeprefix("Value error, ")
     if not loc and ": " in message:  # model-level check that names its field itself
         loc, message = message.split(": ", 1)
+    elif error["type"] == "value_error" and message.partition(": ")[0] in _FIELD_NAMES:  # ... of a nested model
+        field_name, message = message.split(": ", 1)
+        loc = f"{loc}.{field_name}"
     value = error.get("input")
     if error["type"] not in ("extra_forbidden", "missing") and isinstance(value, (str, int, float)) and loc:
         message += f" (got {value!r})"

@@ -21,7 +21,7 @@ def pending_names(config: SourcesConfig, settings: Settings) -> list[str]:
         return pending_sources(es, watched_names(config), settings.index_prefix)
 
 
-def ingest_pending(source: SourceConfig, settings: Settings) -> SourceReport:
+def ingest_pending(source: SourceConfig, settings: Settings, *, stages: pipeline.Stages | None = None) -> SourceReport:
     """Ingest one changed source, then mark its changes up to the mark read *before* it began as ingested.
 
     A mark the watcher sets while this runs is newer than the one consumed, so the source stays
@@ -29,7 +29,7 @@ def ingest_pending(source: SourceConfig, settings: Settings) -> SourceReport:
     """
     with pipeline.es_session(settings) as es:
         (mark,) = read_marks(es, [source.name], settings.index_prefix)
-    report = pipeline.ingest_source(source, settings)
+    report = pipeline.ingest_source(source, settings, stages=stages)
     if report.status not in UNFINISHED:
         with pipeline.es_session(settings) as es:
             mark_ingested(es, mark, settings.index_prefix)

@@ -102,11 +102,9 @@ class FeedWatcher:
         self._fetchers[host] = (fetcher, now)
         return fetcher
 
-    def poll(self, name: str) -> PollResult:
-        """Poll one source now (synchronously); the state is not yet kept (see :meth:`keep`)."""
-        source = self.sources[name]
-        return poll_source(source, self.states[name], self._fetcher(host_of(source)),
-                           already_indexed=self._already_indexed)
+    def _poll(self, name: str, fetcher: Fetcher) -> PollResult:
+        """Poll one source now (blocking; run in a thread); the state is not yet kept (see :meth:`keep`)."""
+        return poll_source(self.sources[name], self.states[name], fetcher, already_indexed=self._already_indexed)
 
     def keep(self, result: PollResult, polled_at: float) -> None:
         """Adopt a poll's state and schedule the source's next poll."""
@@ -120,7 +118,9 @@ class FeedWatcher:
         names = [n for n, at in self.due.items() if at <= now]
         if not names:
             return None
-        results = await asyncio.gather(*(asyncio.to_thread(self.poll, n) for n in names))
+        # Fetchers are picked here, in the loop's thread: sources of one host must share one.
+        fetchers = {n: self._fetcher(host_of(self.sources[n])) for n in names}
+        results = await asyncio.gather(*(asyncio.to_thread(self._poll, n, fetchers[n]) for n in names))
         changed = [r for r in results if r.changed]
         change = None
         if changed:
