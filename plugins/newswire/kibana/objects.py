@@ -163,9 +163,10 @@ def lens(
     )
 
 
-def xy(series: str, x: str, y: str, split: str | None = None) -> dict[str, Any]:
+def xy(series: str, x: str, y: str | list[str], split: str | None = None) -> dict[str, Any]:
     layer: dict[str, Any] = {
-        "layerId": "layer1", "layerType": "data", "seriesType": series, "xAccessor": x, "accessors": [y],
+        "layerId": "layer1", "layerType": "data", "seriesType": series, "xAccessor": x,
+        "accessors": [y] if isinstance(y, str) else list(y),
     }
     if split:
         layer["splitAccessor"] = split
@@ -214,13 +215,13 @@ def charts(prefix: str) -> list[dict[str, Any]]:
         "lnsXY", xy("bar_stacked", "x", "y", "split"), query="kind : source",
     )
     freshness = lens(
-        prefix, "freshness-lag", "runs", "Freshness lag (median seconds, published to indexed)",
+        prefix, "freshness-lag", "runs", "Freshness lag p50 and p95 (seconds, published to indexed)",
         {
             "x": date_histogram("@timestamp"),
-            "split": terms("source", 10, "y"),
-            "y": metric("average", "freshness_lag_median_seconds", "Median lag (s)"),
+            "y": metric("average", "freshness_lag_median_seconds", "p50 lag (s)"),
+            "y95": metric("average", "freshness_lag_p95_seconds", "p95 lag (s)"),
         },
-        "lnsXY", xy("line", "x", "y", "split"), query="kind : source",
+        "lnsXY", xy("line", "x", ["y", "y95"]), query="kind : source",
     )
     return [per_source, duplicates, speakers, failures, freshness]
 

@@ -46,7 +46,7 @@ def mark_changed(es: Elasticsearch, sources: Iterable[str], at: datetime, prefix
     index = names.alias(prefix, "sources")
     for source in sources:
         es.update(index=index, id=source, doc={"source": source, CHANGED: at.isoformat()}, doc_as_upsert=True,
-                  retry_on_conflict=RETRY_ON_CONFLICT, refresh=False)
+                  retry_on_conflict=RETRY_ON_CONFLICT, require_alias=True)
 
 
 def read_marks(es: Elasticsearch, sources: Iterable[str], prefix: str = names.DEFAULT_PREFIX) -> list[Mark]:
@@ -73,4 +73,4 @@ def mark_ingested(es: Elasticsearch, mark: Mark, prefix: str = names.DEFAULT_PRE
     if mark.changed_at is None:
         return
     es.update(index=names.alias(prefix, "sources"), id=mark.source, doc={INGESTED: mark.changed_at.isoformat()},
-              doc_as_upsert=True, retry_on_conflict=RETRY_ON_CONFLICT, refresh=False)
+              doc_as_upsert=True, retry_on_conflict=RETRY_ON_CONFLICT, require_alias=True)
