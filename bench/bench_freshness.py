@@ -199,7 +199,7 @@ def airflow_env(home: Path, es_url: str, sources: Path, api_port: int) -> dict[s
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",  # only newswire_stream is unpaused
         "AIRFLOW__CORE__PARALLELISM": "4",
         "AIRFLOW__API__PORT": str(api_port),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
@@ -219,6 +219,26 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_for_airflow(env: dict[str, str], api_port: int, timeout: float = 900.0) -> None:
+    """Until the API server answers (tasks talk to it) and the stream DAG is parsed and unpaused."""
+    import urllib.request
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{api_port}/api/v2/monitor/health", timeout=5):
+                break
+        except OSError:
+            time.sleep(2)
+    while time.time() < deadline:
+        done = subprocess.run([AIRFLOW, "dags", "unpause", "newswire_stream"], env=env, capture_output=True,
+                              text=True, timeout=300)
+        if done.returncode == 0:
+            return
+        time.sleep(5)
+    raise SystemExit("Airflow did not come up (API server or the newswire_stream DAG)")
 
 
 # ---------------------------------------------------------------- measuring
@@ -331,6 +351,7 @@ def main() -> int:
             airflow = subprocess.Popen([AIRFLOW, "standalone"], env=env, stdout=log, stderr=subprocess.STDOUT,
                                        start_new_session=True)  # its own process group, stopped as a whole
             started = time.time()
+            wait_for_airflow(env, api_port)
             if not site.polled.wait(timeout=900):
                 raise SystemExit(f"the watcher never polled a feed; see {work / 'standalone.log'}")
             print(f"the watcher polled a feed {time.time() - started:.0f}s after Airflow started; publishing for "

@@ -1,6 +1,6 @@
 """The ingestion tasks, shared by the scheduled DAGs (``newswire_ingest*``) and the stream DAG.
 
-:func:`ingest_flow` wires them inside a ``@dag`` function: ``prepare_indices`` ->
+:func:`ingest_flow` wires them inside a ``@dag`` function: ``prepare_indices`` and
 ``list_sources`` -> mapped ``ingest_source`` -> ``reconcile`` -> ``report``. The DAG files stay
 thin and build their DAGs themselves (Airflow records the calling file as the DAG's file).
 Heavy imports stay inside the tasks, so parsing a DAG file loads neither Elasticsearch nor models.
@@ -81,7 +81,7 @@ def report(names: list[str], reports: list[dict], merged: int | None, dag_run=No
 def ingest_flow(selects: str | None) -> None:
     """Wire the ingestion tasks in the current DAG for the sources ``selects`` names (see :func:`list_sources`)."""
     names = list_sources(selects)
-    prepare_indices() >> names
     reports = ingest_source.partial(streamed=selects == PENDING).expand(name=names)
+    prepare_indices() >> reports  # beside list_sources, not before it: one task start less before the ingestion
     merged = reconcile(reports)
     report(names, reports, merged)

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from elasticsearch import Elasticsearch
+from elasticsearch import Elasticsearch, NotFoundError
 
 from newswire.index import names
 from newswire.index.documents import stored_datetime
@@ -54,7 +54,10 @@ def read_marks(es: Elasticsearch, sources: Iterable[str], prefix: str = names.DE
     wanted = list(dict.fromkeys(sources))
     if not wanted:
         return []
-    docs = es.mget(index=names.alias(prefix, "sources"), ids=wanted, source_includes=[CHANGED, INGESTED])["docs"]
+    try:
+        docs = es.mget(index=names.alias(prefix, "sources"), ids=wanted, source_includes=[CHANGED, INGESTED])["docs"]
+    except NotFoundError:  # no indices yet: nothing was ever marked
+        docs = [{} for _ in wanted]
     marks = []
     for name, doc in zip(wanted, docs):
         body = (doc.get("_source") or {}) if doc.get("found") else {}

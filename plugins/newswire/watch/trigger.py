@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -46,16 +47,18 @@ class FeedWatchTrigger(BaseEventTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from newswire.airflow_support import settings_from_airflow_async
-        from newswire.watch.watcher import FeedWatcher
 
+        # Imports, the config file and client set-up block: off the triggerer's event loop.
+        watcher_module = await asyncio.to_thread(importlib.import_module, "newswire.watch.watcher")
         config = await asyncio.to_thread(load_config, self.sources_path)
-        sources = [config.get(name) for name in self.source_names if name in {s.name for s in config.sources}]
+        known = {s.name for s in config.sources}
+        sources = [config.get(name) for name in self.source_names if name in known]
         sources = [s for s in sources if s.enabled and s.watch is not None]
         settings = await settings_from_airflow_async()
-        es = settings.es_client()
+        es = await asyncio.to_thread(settings.es_client)
         try:
             store = _IndexStore(es, settings.index_prefix)
-            watcher = FeedWatcher(sources, record=store.record, already_indexed=store.already_indexed)
+            watcher = watcher_module.FeedWatcher(sources, record=store.record, already_indexed=store.already_indexed)
             async for change in watcher.changes():
                 yield TriggerEvent(change.payload())
         finally:

@@ -118,8 +118,11 @@ class FeedWatcher:
         names = [n for n, at in self.due.items() if at <= now]
         if not names:
             return None
-        # Fetchers are picked here, in the loop's thread: sources of one host must share one.
-        fetchers = {n: self._fetcher(host_of(self.sources[n])) for n in names}
+        # Fetchers are picked before the polls start: sources of one host must share one. Creating
+        # one (an SSL context, a connection pool) blocks, so that happens in a thread too.
+        hosts = {host_of(self.sources[n]) for n in names}
+        by_host = dict(zip(hosts, await asyncio.gather(*(asyncio.to_thread(self._fetcher, h) for h in hosts))))
+        fetchers = {n: by_host[host_of(self.sources[n])] for n in names}
         results = await asyncio.gather(*(asyncio.to_thread(self._poll, n, fetchers[n]) for n in names))
         changed = [r for r in results if r.changed]
         change = None
