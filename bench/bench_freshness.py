@@ -54,6 +54,7 @@ FEED_ITEMS = 20  # newest items a feed lists
 TARGET_P95 = 90.0
 HOUR = 3600.0
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
+LOAD_AT_START = os.getloadavg()[0]
 
 
 # ---------------------------------------------------------------- pages
@@ -103,6 +104,7 @@ class Site:
         self._lock = threading.Lock()
         self.items: list[Item] = []
         self.requests: Counter[tuple[str, int]] = Counter()  # (feed|page|other, status)
+        self.first_served: dict[str, float] = {}  # item URL -> first time a feed answer listed it (detection)
         self.polled = threading.Event()  # a feed was requested: the watcher is running
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._httpd.daemon_threads = True
@@ -127,7 +129,7 @@ class Site:
             self.items.append(item)
             return item
 
-    def _feed(self, feed: int) -> tuple[bytes, str, str]:
+    def _feed(self, feed: int) -> tuple[list[Item], bytes, str, str]:
         with self._lock:
             items = [i for i in self.items if i.feed == feed][-FEED_ITEMS:][::-1]
         entries = "".join(
@@ -139,8 +141,14 @@ class Site:
         body = (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Feed {feed}</title>'
                 f"<link>{self.base}/</link><description>bench</description>{entries}</channel></rss>").encode()
         newest = items[0].published if items else 0.0
-        return body, f'"{feed}-{len(items)}-{items[0].number if items else -1}"', format_datetime(
+        return items, body, f'"{feed}-{len(items)}-{items[0].number if items else -1}"', format_datetime(
             datetime.fromtimestamp(int(newest), timezone.utc), usegmt=True)
+
+    def served(self, items: list[Item]) -> None:
+        now = time.time()
+        with self._lock:
+            for item in items:
+                self.first_served.setdefault(item.url, now)
 
     def _page(self, path: str) -> bytes | None:
         parts = path.strip("/").split("/")
@@ -164,11 +172,12 @@ class Site:
                 path = self.path.split("?")[0]
                 if path.startswith("/feed") and path.endswith(".xml"):
                     site.polled.set()
-                    body, etag, modified = site._feed(int(path[5:-4]))
+                    items, body, etag, modified = site._feed(int(path[5:-4]))
                     if self.headers.get("If-None-Match") == etag:
                         return self._send(304, b"", "feed", {"ETag": etag, "Last-Modified": modified})
-                    return self._send(200, body, "feed", {"ETag": etag, "Last-Modified": modified,
-                                                          "Content-Type": "application/rss+xml"})
+                    self._send(200, body, "feed", {"ETag": etag, "Last-Modified": modified,
+                                                   "Content-Type": "application/rss+xml"})
+                    return site.served(items)
                 page = site._page(path)
                 if page is not None:
                     return self._send(200, page, "page", {"Content-Type": "text/html; charset=utf-8"})
@@ -204,6 +213,8 @@ def airflow_env(home: Path, es_url: str, sources: Path, api_port: int) -> dict[s
         "AIRFLOW__API__PORT": str(api_port),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        # Airflow's advice for a loaded machine: tasks wait longer for the API server before giving up.
+        "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30",
         "AIRFLOW_CONN_NEWSWIRE_ES": json.dumps({"conn_type": "elasticsearch", "host": host, "port": int(port),
                                                 "schema": "http"}),
         "NEWSWIRE_SOURCES": str(sources),
@@ -386,15 +397,19 @@ def main() -> int:
 
 def report(site: Site, observer: Observer, es, args, t0: float) -> None:
     items = list(site.items)
-    print(f"\n{'feed':>4} {'item':>4} {'published':>10} {'searchable after':>17}")
-    lags = []
+    print(f"\n{'feed':>4} {'item':>4} {'published':>10} {'seen in feed':>13} {'searchable after':>17}")
+    lags, detections = [], []
     for item in items:
         found = observer.found.get(item.url)
+        served = site.first_served.get(item.url)
         lag = None if found is None else found - item.published
+        detect = None if served is None else served - item.published
         if lag is not None:
             lags.append(lag)
+        if detect is not None:
+            detections.append(detect)
         print(f"{item.feed:>4} {item.number:>4} {item.published - t0:>9.1f}s "
-              f"{'LOST' if lag is None else f'{lag:.1f}s':>17}")
+              f"{'-' if detect is None else f'{detect:.1f}s':>13} {'LOST' if lag is None else f'{lag:.1f}s':>17}")
     runs = stream_runs(es)
     run_seconds = [r["duration_seconds"] for r in runs if r.get("duration_seconds") is not None]
     median_run = statistics.median(run_seconds) if run_seconds else 0.0
@@ -407,11 +422,14 @@ def report(site: Site, observer: Observer, es, args, t0: float) -> None:
     print(f"\nitems published: {len(items)} on {args.feeds} feeds over {args.minutes:g} min; "
           f"watch min_interval {args.min_interval}, max_interval {args.max_interval}")
     print(f"stream runs: {len(runs)}; median run {median_run:.1f}s (from the run reports)")
+    print(f"load average (1 min) at start {LOAD_AT_START:.1f}, now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"lost (not searchable {args.grace:g}s after the last publication): {lost}")
     print(f"indexed more than once: {twice}")
     print(f"site requests: feed {req[('feed', 200)]} x 200 + {req[('feed', 304)]} x 304 "
           f"({feed_requests / hours / args.feeds:.0f} per feed-hour), pages {req[('page', 200)]}, "
           f"other {sum(v for (k, _), v in req.items() if k == 'other')}")
+    if detections:
+        print(stats_line("first read of the feed listing it", detections))
     if lags:
         print(stats_line("stream (measured)", lags))
     # The hourly schedule, computed: each item waits for the next top of the hour, then one run.

@@ -125,3 +125,17 @@ def test_the_trigger_marks_the_source_then_fires_one_event(es, settings, web_ser
     assert second.payload["new_entries"] == 1  # polls in between (304s) fired nothing
     assert pending_names(config, settings) == ["wire"]
     assert web_server.hits("/wire.xml") >= 2
+
+
+def test_set_up_gives_an_existing_state_index_the_mark_fields(es, index_prefix):
+    from newswire.index.admin import ensure_indices
+
+    index = f"{index_prefix}-sources-v1"  # as an earlier release created it: no mark fields
+    es.indices.create(index=index, aliases={f"{index_prefix}-sources": {"is_write_index": True}},
+                      mappings={"dynamic": "strict", "properties": {"source": {"type": "keyword"}}})
+    summary = ensure_indices(es, index_prefix)
+    assert summary["indices"]["sources"] == {"alias": f"{index_prefix}-sources", "index": index, "status": "exists"}
+    properties = es.indices.get_mapping(index=index)[index]["mappings"]["properties"]
+    assert properties["changed_at"]["type"] == properties["change_ingested_at"]["type"] == "date"
+    mark_changed(es, ["a"], T0, index_prefix)
+    assert pending_sources(es, ["a"], index_prefix) == ["a"]
