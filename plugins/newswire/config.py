@@ -102,9 +102,14 @@ class SourceOptions(_Strict):
     )
     failure_backoff: timedelta = Field(timedelta(minutes=5), description="first pause after a failed run")
     max_failure_backoff: timedelta = Field(timedelta(hours=12), description="the pause doubles up to this")
+    page_timeout: timedelta = Field(timedelta(seconds=30), gt=timedelta(0),
+                                    description="CPU budget to process one page; past it the page is 'too-slow'")
+    task_timeout: timedelta = Field(timedelta(hours=1), gt=timedelta(0),
+                                    description="the Airflow tasks' execution_timeout for this source's DAG")
 
     _durations = field_validator(
-        "max_retry_wait", "unconditional_after", "failure_backoff", "max_failure_backoff", mode="before"
+        "max_retry_wait", "unconditional_after", "failure_backoff", "max_failure_backoff", "page_timeout",
+        "task_timeout", mode="before"
     )(parse_duration)
 
     @model_validator(mode="before")

@@ -13,8 +13,8 @@ from newswire.workers import _process_in_worker
 POISON = "/poison"
 
 
-def process_or_die(items):
+def process_or_die(items, budget=None):
     """Like the default worker task, but the process exits at once if a page URL contains ``POISON``."""
     if any(POISON in entry.url for entry, _ in items):
         os._exit(70)
-    return _process_in_worker(items)
+    return _process_in_worker(items, budget)
