@@ -57,6 +57,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpcore
 import httpx
+import idna
 from protego import Protego
 
 from newswire.config import DEFAULT_USER_AGENT
@@ -237,6 +238,27 @@ def parse_networks(cidrs: Iterable[str]) -> tuple[Any, ...]:
     return tuple(ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
 
 
+def _host_encodable(host: str) -> bool:
+    """Whether a host name can go into DNS: no empty or overlong label, and IDNA labels that decode.
+
+    Plain ASCII labels are left alone (real hosts carry underscores, which strict IDNA refuses);
+    ``xn--`` and non-ASCII labels must be valid IDNA, as the resolver would insist later.
+    """
+    if host.startswith("[") or ":" in host:
+        return True  # an IPv6 literal
+    labels = host.rstrip(".").split(".")
+    if not all(0 < len(label) <= 63 for label in labels):
+        return False
+    for label in labels:
+        if label.isascii() and not label.lower().startswith("xn--"):
+            continue
+        try:
+            idna.encode(label, uts46=True)
+        except (idna.IDNAError, UnicodeError, ValueError):
+            return False
+    return True
+
+
 def screen_url(url: str, *, allowed_networks: Iterable[str] = ()) -> str | None:
     """Cheap check of an announced URL, without DNS: a refusal reason, or None if it may be fetched.
 
@@ -259,6 +281,8 @@ def screen_url(url: str, *, allowed_networks: Iterable[str] = ()) -> str | None:
     try:
         httpx.URL(url.strip())  # what the client would send: IDNA host, strict IPv4 literals
     except (httpx.InvalidURL, UnicodeError, ValueError):
+        return "bad-url"
+    if not _host_encodable(host):
         return "bad-url"
     networks = parse_networks(allowed_networks)
     try:

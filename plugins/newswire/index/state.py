@@ -73,6 +73,13 @@ def _lag_stats(lags: list[float]) -> dict[str, float]:
     }
 
 
+#: What a refused run-report document is rewritten with: identity, status and counts.
+_COUNTS_ONLY = frozenset({
+    "@timestamp", "kind", "run_id", "source", "status", "error", "started_at", "finished_at", "seen", "new",
+    "fetched", "indexed", "duplicates", "claims", "skipped_count", "failed_count", "sources", "sources_failed",
+})
+
+
 def listed_outcomes(outcomes: list[ItemOutcome], limit: int = MAX_LISTED_OUTCOMES) -> list[dict[str, Any]]:
     """The first ``limit`` outcomes, then one line per reason counting those left out."""
     listed = [to_dict(o) for o in outcomes[:limit]]
@@ -145,19 +152,21 @@ def write_run_report(es: Elasticsearch, report: RunReport, prefix: str = names.D
     written, errors = helpers.bulk(es, actions, refresh=True, require_alias=True, raise_on_error=False)
     if not errors:
         return written
-    # A refused document must not cost the run its report: write it again without its item
-    # lists (the counts stay), saying why.
+    # A refused document must not cost the run its report: write it again with its counts
+    # only, saying why it was refused.
     retry = []
     by_id = {a["_id"]: a for a in actions}
     for error in errors:
         failure = next(iter(error.values()))
         action = by_id.get(failure.get("_id"))
-        reason = str(failure.get("error", failure.get("status")))[:500]
+        reason = " ".join(str(failure.get("error", failure.get("status"))).split())[:500]
         log.error("run report document %s refused: %s", failure.get("_id"), reason)
         if action is None:
             continue
-        slim = {k: v for k, v in action["_source"].items() if k not in ("skipped", "failed")}
+        slim = {k: v for k, v in action["_source"].items() if k in _COUNTS_ONLY}
         slim["error"] = f"{slim.get('error') or ''} (report document refused: {reason})".strip()[:2000]
         retry.append({**action, "_source": slim})
-    more, _ = helpers.bulk(es, retry, refresh=True, require_alias=True)
+    more, still = helpers.bulk(es, retry, refresh=True, require_alias=True, raise_on_error=False)
+    for error in still:
+        log.error("run report document refused twice: %s", error)
     return written + more
