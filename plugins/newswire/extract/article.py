@@ -2,11 +2,9 @@
 
 Bytes are decoded once, by :mod:`newswire.extract.decode` (BOM, the declared charset, stray
 bytes repaired). HTML goes through one trafilatura pass with reader comments and trafilatura's
-own deduplication off: precision mode for a page that declares itself an article (og:type,
-schema.org JSON-LD), balanced mode for any other page (recall matters more where the layout is
-not an article's). Metadata comes from :mod:`newswire.extract.meta`; a line filter
-(:func:`newswire.extract.textclean.clean_extracted_lines`) drops the title repeated as first
-line, share/subscribe/related prompts and legal notices. Plain text and Markdown go through
+own deduplication off, in balanced mode (see ``ExtractOptions``). Metadata comes from
+:mod:`newswire.extract.meta`; a line filter (:func:`newswire.extract.textclean.clean_extracted_lines`)
+drops the title repeated as first line, share/subscribe/related prompts and legal notices. Plain text and Markdown go through
 :mod:`newswire.extract.textclean`. Both paths end in the same normalisation
 (:mod:`newswire.extract.normalize`: NFC, ftfy, one blank line between paragraphs) and the same
 quality gate (:mod:`newswire.extract.quality`).
@@ -26,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newswire.extract.decode import decode
-from newswire.extract.normalize import fix_unicode, join_paragraphs, split_lines, word_count
+from newswire.extract.normalize import fix_unicode, join_paragraphs, split_lines
 from newswire.extract.quality import Signals, assess
 from newswire.extract.textclean import clean_extracted_lines, clean_text
 from newswire.ids import article_id
@@ -41,10 +39,13 @@ class ExtractOptions:
     max_input_bytes: int = 64_000_000  # read at most this much of a file (more is "too-large")
     max_html_bytes: int = 6_000_000  # HTML left after dropping scripts and styles
     max_text_chars: int = 2_000_000  # plain text / Markdown
-    favor_precision: bool = True
-    precision_only_for_articles: bool = True  # pages not declaring an article type (og:type, JSON-LD) get balanced mode
-    fast: bool = False  # False: trafilatura compares its result with its fallback extractors (one pass either way)
-    rescue_below_words: int = 0  # a precision result shorter than this is extracted again in balanced mode
+    # One trafilatura pass in balanced mode, with its fallback extractors compared (fast=False).
+    # Measured on the DEV sets (bench/eval_extraction.py, bench/bench_extract_speed.py):
+    # precision mode costs ~15% more CPU (its extra pruning), loses whole articles on some pages
+    # (empty or too short to pass the gate) and gains only 0.004 F1 on the news benchmark;
+    # fast=True saves CPU but loses 0.01-0.02 F1.
+    favor_precision: bool = False
+    fast: bool = False
     language_sample_chars: int = 1200
 
 
@@ -197,25 +198,16 @@ def _html_article(html: str, *, url: str | None, options: ExtractOptions) -> Art
     if tree is None:
         return Article(reason="unparsable")
     meta = page_meta(tree, url)
-    precision = options.favor_precision and (meta.declares_article or not options.precision_only_for_articles)
     doc = trafilatura.bare_extraction(
         tree,
         url=url,
         fast=options.fast,
         include_comments=False,
-        favor_precision=precision,
+        favor_precision=options.favor_precision,
         deduplicate=False,
         include_tables=True,
     )
     text = (doc.text or "") if doc is not None else ""
-    if precision and word_count(text) < options.rescue_below_words:
-        retry = trafilatura.bare_extraction(
-            tree, url=url, fast=False, include_comments=False, favor_precision=False, deduplicate=False,
-            include_tables=True,
-        )
-        retry_text = (retry.text or "") if retry is not None else ""
-        if len(retry_text) > len(text):
-            text = retry_text
     title = fix_unicode(meta.title) or _page_title(tree)
     lines = [line for line in split_lines(fix_unicode(text)) if line]
     article = Article(
@@ -233,7 +225,6 @@ def _html_article(html: str, *, url: str | None, options: ExtractOptions) -> Art
     article.language = detect_language(article.text, options)
     signals = Signals(
         paywall_marked=meta.paywall_marked,
-        declares_article=meta.declares_article,
         has_date=article.published is not None,
         has_authors=bool(article.authors),
     )

@@ -52,7 +52,6 @@ class Signals:
 
     status: int | None = None  # HTTP status when fetched
     paywall_marked: bool = False  # e.g. schema.org isAccessibleForFree=false
-    declares_article: bool = False  # the page calls itself an article (og:type, schema.org type)
     has_date: bool = False
     has_authors: bool = False
 
@@ -69,20 +68,28 @@ class Prose:
 def prose(text: str) -> Prose:
     """Words in sentences, judged sentence by sentence rather than by paragraph ends.
 
-    A sentence is the text up to a sentence break with at least ``MIN_SENTENCE_WORDS`` words;
-    the tail after a paragraph's last break (a menu glued to the last sentence, "Home | |", a
-    text cut mid-sentence) is not prose, but the sentences before it are. A paragraph that does
-    not end a sentence continues into the next when that one starts in lower case (text
-    hard-wrapped into one line per paragraph), and one ending in a colon counts as a sentence.
+    A sentence is the text up to a sentence break with at least ``MIN_SENTENCE_WORDS`` words,
+    or any sentence of a paragraph with three or more. The tail after a paragraph's last break
+    (a menu glued to the last sentence, "Home | |", a text cut mid-sentence) is not a sentence,
+    but the sentences before it are. A paragraph with no break at all counts as a list line when
+    it has ``MIN_LIST_LINE_WORDS`` words or more. A paragraph that does not end a sentence
+    continues into the next when that one starts in lower case (text hard-wrapped into one line
+    per paragraph), and one ending in a colon counts as a sentence.
     """
     words = sentences = list_lines = 0
     for para in _unwrapped(paragraphs(text)):
-        start = 0
+        start = breaks = short = 0
         for match in _SENTENCE_BREAK.finditer(para):
             count = word_count(para[start : match.end()])
-            sentences += count if count >= MIN_SENTENCE_WORDS else 0
+            if count >= MIN_SENTENCE_WORDS:
+                sentences += count
+            else:
+                short += count
             words += count
+            breaks += 1
             start = match.end()
+        if breaks >= 3:
+            sentences += short  # a run of short sentences ("Davis 17 points. Moore 3 points.") is prose too
         tail = word_count(para[start:])
         words += tail
         if para.endswith(":") and tail >= MIN_SENTENCE_WORDS:
@@ -130,16 +137,13 @@ def _reason(text: str, title: str, measured: Prose, signals: Signals) -> str | N
         return "paywall"
     if words < MIN_WORDS:
         return "too-short"
-    if not _enough_prose(measured, signals):
+    if not _enough_prose(measured):
         return "not-article"
     return None
 
 
-def _enough_prose(measured: Prose, signals: Signals) -> bool:
-    """Prose enough for an article: sentences, or (for a page that declares itself an article)
-    long list lines too, so a chronology, a spec sheet or verse is kept while menus and
-    headline lists, whose entries are short or which declare no article, are not."""
+def _enough_prose(measured: Prose) -> bool:
+    """Prose enough for an article: sentences, and long unpunctuated lines (a chronology, a spec
+    sheet, verse), while menus and link lists, whose entries are short, are not."""
     threshold = min(MIN_PROSE_SHARE * measured.words, MIN_PROSE_WORDS)
-    if measured.sentences >= threshold:
-        return True
-    return signals.declares_article and measured.sentences + measured.list_lines >= threshold
+    return measured.sentences + measured.list_lines >= threshold
