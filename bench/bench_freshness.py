@@ -343,7 +343,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-freshness-"))
     sources = work / "sources.yaml"
     sources.write_text(yaml.safe_dump({
-        "defaults": {"allow_private_network": True, "schedule": None, "rate_limit": 2, "language": "en",
+        "defaults": {"allowed_networks": ["127.0.0.1/32"], "schedule": None, "rate_limit": 2, "language": "en",
                      "watch": {"min_interval": args.min_interval, "max_interval": args.max_interval}},
         "sources": [{"name": f"feed{n}", "type": "feed", "url": f"{site.base}/feed{n}.xml"} for n in range(args.feeds)],
     }))

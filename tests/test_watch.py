@@ -37,7 +37,7 @@ def rss(*slugs: str, base: str = "http://127.0.0.1") -> str:
 
 def sources(tmp_path: Path, *entries: dict, defaults: dict | None = None):
     data = {
-        "defaults": {"allow_private_network": True, "rate_limit": 50, "failure_backoff": "10s",
+        "defaults": {"allowed_networks": ["127.0.0.1/32"], "rate_limit": 50, "failure_backoff": "10s",
                      "max_failure_backoff": "80s", "watch": {"min_interval": "10s", "max_interval": "100s"},
                      **(defaults or {})},
         "sources": [{"type": "feed", **e} for e in entries],

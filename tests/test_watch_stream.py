@@ -31,7 +31,7 @@ def settings(es_url, index_prefix):
 def _sources_file(tmp_path, web_server, names=("wire",)):
     path = tmp_path / "sources.yaml"
     path.write_text(yaml.safe_dump({
-        "defaults": {"allow_private_network": True, "rate_limit": 50,
+        "defaults": {"allowed_networks": ["127.0.0.1/32"], "rate_limit": 50,
                      "watch": {"min_interval": "1s", "max_interval": "5s"}},
         "sources": [{"name": n, "type": "feed", "url": web_server.url(f"/{n}.xml")} for n in names],
     }))

@@ -6,8 +6,10 @@ Imported only by the DAG files and their tasks; the CLI never imports Airflow.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 from newswire.config import SourceConfig, SourcesConfig, load_config
@@ -15,6 +17,8 @@ from newswire.settings import Settings
 
 ES_CONNECTION_ID = "newswire_es"
 MANUAL = "manual"
+
+log = logging.getLogger(__name__)
 
 
 def sources_path() -> Path:
@@ -36,8 +40,8 @@ def settings_from_airflow() -> Settings:
 
     try:
         conn = Connection.get(ES_CONNECTION_ID)
-    except (AirflowRuntimeError, LookupError):
-        return Settings.from_env()
+    except (AirflowRuntimeError, LookupError) as exc:
+        return _without_connection(exc)
     return _settings_with(conn)
 
 
@@ -48,9 +52,18 @@ async def settings_from_airflow_async() -> Settings:
 
     try:
         conn = await Connection.async_get(ES_CONNECTION_ID)
-    except (AirflowRuntimeError, LookupError):
-        return Settings.from_env()
+    except (AirflowRuntimeError, LookupError) as exc:
+        return _without_connection(exc)
     return _settings_with(conn)
+
+
+def _without_connection(exc: Exception) -> Settings:
+    base = Settings.from_env()
+    # Said out loud: a misspelt or missing connection otherwise looks like a healthy run
+    # against whatever ELASTICSEARCH_URL (or 127.0.0.1) happens to answer.
+    log.warning("Airflow connection %r not found (%s); using Elasticsearch at %s from the environment",
+                ES_CONNECTION_ID, exc, base.es_url)
+    return base
 
 
 def _settings_with(conn) -> Settings:
@@ -89,3 +102,8 @@ def schedule_groups(config: SourcesConfig) -> dict[str | None, list[SourceConfig
 def watched_sources(config: SourcesConfig) -> list[SourceConfig]:
     """Enabled sources in stream mode (``watch:`` set), in file order."""
     return [s for s in config.enabled if s.watch is not None]
+
+
+def task_timeout(sources: list[SourceConfig]) -> timedelta:
+    """The execution_timeout for a DAG's tasks: the longest ``task_timeout`` of its sources."""
+    return max((s.task_timeout for s in sources), default=SourceConfig.model_fields["task_timeout"].default)
