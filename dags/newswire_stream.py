@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 
 from airflow.sdk import Asset, AssetWatcher, dag
 
-from newswire.airflow_support import load_sources, sources_path, watched_sources
+from newswire.airflow_support import load_sources, sources_path, task_timeout, watched_sources
 from newswire.airflow_tasks import DEFAULT_ARGS, PENDING, ingest_flow
 from newswire.watch.trigger import FeedWatchTrigger, settings_digest
 
@@ -58,7 +58,7 @@ if WATCHED:
         start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
         catchup=False,
         max_active_runs=1,
-        default_args=DEFAULT_ARGS,
+        default_args={**DEFAULT_ARGS, "execution_timeout": task_timeout(WATCHED)},
         tags=["newswire", "ingest", "stream"],
         doc_md=__doc__,
     )
