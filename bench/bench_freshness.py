@@ -350,7 +350,7 @@ def main() -> int:
 
     airflow = None
     print("starting Elasticsearch ...", flush=True)
-    with es_local.running_server(heap="1g") as info:
+    with es_local.running_server(heap="1g", timeout=900) as info:  # a loaded machine starts it slowly
         es = Elasticsearch(info.url, request_timeout=60)
         try:
             pipeline.prepare_indices(Settings(es_url=info.url, index_prefix=PREFIX))
