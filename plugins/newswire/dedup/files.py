@@ -26,6 +26,7 @@ def item_from_article(item_id: str, article: Article, params: DedupParams = DEFA
         id=item_id,
         fingerprint=fingerprint(article.text or "", params),
         published=article.published,
+        date_source=article.date_source,
         fetched_at=None,  # a local file's read time is no fetch time: it would make the canonical depend on order
         source=article.source or "",
         url=article.url or "",

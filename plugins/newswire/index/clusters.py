@@ -24,7 +24,7 @@ from newswire.models import Article, Fingerprint
 log = logging.getLogger(__name__)
 
 FINGERPRINT_FIELDS = ("exact_hash", "band_keys", "minhash", "shingle_count")
-SOURCE_FIELDS = ("id", "url", "source", "published", "fetched_at", *FINGERPRINT_FIELDS, *CLUSTER_FIELDS)
+SOURCE_FIELDS = ("id", "url", "source", "published", "date_source", "fetched_at", *FINGERPRINT_FIELDS, *CLUSTER_FIELDS)
 MSEARCH_CHUNK = 50  # candidate queries per _msearch request
 MAX_CLUSTER_NODES = 10_000  # a component this large is a pathology: stop growing it and say so
 
@@ -45,6 +45,7 @@ def item_from_source(doc: dict[str, Any]) -> DedupItem:
             shingle_count=int(doc.get("shingle_count") or 0),
         ),
         published=stored_datetime(doc.get("published")),
+        date_source=doc.get("date_source"),
         fetched_at=stored_datetime(doc.get("fetched_at")),
         source=doc.get("source") or "",
         url=doc.get("url") or "",
@@ -57,6 +58,7 @@ def item_from_article(article: Article, fp: Fingerprint) -> DedupItem:
         id=article.id,
         fingerprint=fp,
         published=article.published,
+        date_source=article.date_source,
         fetched_at=article.fetched_at,
         source=article.source,
         url=article.canonical_url or article.url,
@@ -305,3 +307,16 @@ def reconcile(
     if actions:
         helpers.bulk(es, actions, refresh=refresh)
     return len(actions)
+
+
+def duplicates_since(es: Elasticsearch, since: datetime, prefix: str) -> dict[str, int]:
+    """Per source, its articles indexed at or after ``since`` that are not their cluster's canonical."""
+    alias = articles_alias(prefix)
+    es.indices.refresh(index=alias)
+    response = es.search(
+        index=alias, size=0, track_total_hits=False,
+        query={"bool": {"filter": [{"range": {"indexed_at": {"gte": since.isoformat()}}},
+                                   {"term": {"is_canonical": False}}]}},
+        aggs={"by_source": {"terms": {"field": "source", "size": 10_000}}},
+    )
+    return {b["key"]: b["doc_count"] for b in response["aggregations"]["by_source"]["buckets"]}

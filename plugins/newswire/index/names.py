@@ -12,11 +12,12 @@ import re
 #: The indices newswire keeps, and the version of each one's mapping. Bump a
 #: version when its mapping changes incompatibly, then run ``newswire reindex``.
 MAPPING_VERSIONS: dict[str, int] = {
-    "articles": 1,
+    "articles": 2,  # 2: entry_urls, date_source
     "claims": 1,
     "sources": 1,
     "runs": 1,
     "deadletter": 1,
+    "outcomes": 1,
 }
 KINDS: tuple[str, ...] = tuple(MAPPING_VERSIONS)
 DEFAULT_PREFIX = "newswire"
