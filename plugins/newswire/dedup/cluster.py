@@ -21,8 +21,7 @@ class DedupItem:
 
     id: str
     fingerprint: Fingerprint
-    published: datetime | None = None
-    date_source: str | None = None  # "page" or "feed": a date the publisher stated; None: a guess or nothing
+    published: datetime | None = None  # a date the publisher stated (see ``stated_date``); None otherwise
     fetched_at: datetime | None = None
     source: str = ""
     url: str = ""
@@ -47,14 +46,22 @@ def _utc(value: datetime | None) -> datetime:
 STATED_DATES = ("page", "feed")
 
 
+def stated_date(published: datetime | None, date_source: str | None) -> datetime | None:
+    """The publication date the canonical rule may use: only one the publisher stated.
+
+    A date of unknown origin (a guess from the text, or a document from before ``date_source``
+    was recorded) is no date here, so it can never make a copy canonical.
+    """
+    return published if date_source in STATED_DATES else None
+
+
 def canonical_key(item: DedupItem) -> tuple[datetime, datetime, str]:
     """The fixed canonical rule: earliest stated publication date, then earliest fetched, then smallest id.
 
-    Only a date the publisher stated (``date_source`` in ``STATED_DATES``) counts: a guessed
-    date never makes a copy canonical. Missing dates sort last; naive datetimes count as UTC.
+    Missing dates sort last (ties and undated copies go to the first fetched); naive
+    datetimes count as UTC.
     """
-    published = item.published if item.date_source in STATED_DATES else None
-    return (_utc(published), _utc(item.fetched_at), item.id)
+    return (_utc(item.published), _utc(item.fetched_at), item.id)
 
 
 class _UnionFind:

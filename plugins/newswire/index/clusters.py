@@ -17,6 +17,7 @@ from typing import Any
 from elasticsearch import Elasticsearch, helpers
 
 from newswire.dedup import DEFAULT_PARAMS, DedupItem, DedupParams, cluster, cluster_fields, is_duplicate
+from newswire.dedup.cluster import stated_date
 from newswire.index import names
 from newswire.index.documents import CLUSTER_FIELDS, stored_datetime
 from newswire.models import Article, Fingerprint
@@ -44,8 +45,7 @@ def item_from_source(doc: dict[str, Any]) -> DedupItem:
             band_keys=list(doc.get("band_keys") or []),
             shingle_count=int(doc.get("shingle_count") or 0),
         ),
-        published=stored_datetime(doc.get("published")),
-        date_source=doc.get("date_source"),
+        published=stated_date(stored_datetime(doc.get("published")), doc.get("date_source")),
         fetched_at=stored_datetime(doc.get("fetched_at")),
         source=doc.get("source") or "",
         url=doc.get("url") or "",
@@ -57,8 +57,7 @@ def item_from_article(article: Article, fp: Fingerprint) -> DedupItem:
     return DedupItem(
         id=article.id,
         fingerprint=fp,
-        published=article.published,
-        date_source=article.date_source,
+        published=stated_date(article.published, article.date_source),
         fetched_at=article.fetched_at,
         source=article.source,
         url=article.canonical_url or article.url,
