@@ -54,7 +54,9 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO / ".." / "shared" / "data"
+# The DEV sets sit in shared/data beside the checkout (or beside its parent, for a worktree).
+SHARED = next((p / "shared" / "data" for p in (REPO.parent, REPO.parent.parent) if (p / "shared" / "data").is_dir()),
+              REPO.parent / "shared" / "data")
 DEFAULT_DATA = [SHARED / "article-extraction-benchmark", SHARED / "trafilatura-eval", SHARED / "neardup-news"]
 sys.path[:0] = [str(REPO / "tests"), str(REPO / "bench")]
 
