@@ -99,7 +99,8 @@ class SourceOptions(_Strict):
         timedelta(hours=24), description="after this age a full GET replaces the conditional one (stale ETags)"
     )
     remember_rejected: timedelta = Field(
-        timedelta(days=7), description="how long a page that is not an article (not-article, paywall, ...) is not fetched again"
+        timedelta(days=7),
+        description="how long a page that is not an article (not-article, paywall, ...) is not fetched again; 0: always",
     )
     failure_backoff: timedelta = Field(timedelta(minutes=5), description="first pause after a failed run")
     max_failure_backoff: timedelta = Field(timedelta(hours=12), description="the pause doubles up to this")

@@ -259,7 +259,7 @@ def _store_chunk(es: Elasticsearch, source: SourceConfig, pending: PendingChunk,
             articles.append(item.article)
             entry_of[item.article.id] = item.entry
             fingerprints[item.article.id] = item.fingerprint
-    if rejected and source.type != "directory":  # a local file is read again at no cost to anyone
+    if rejected:
         with timed("state"):
             remember_rejected(es, rejected, source.name, now, now + source.remember_rejected, prefix)
     if not articles:
