@@ -1,6 +1,6 @@
 """The product measured as a user gets it: real pages served on 127.0.0.1, the real pipeline, the real index.
 
-Usage: .venv/bin/python bench/eval_e2e.py [--data DIR ...] [--limit N] [--claims] [--workers N]
+Usage: .venv/bin/python bench/eval_e2e.py [--data DIR ...] [--limit N] [--claims] [--workers N] [--show-wrong N]
 
 Each ``--data`` folder is recognised by its files: ``ground-truth.jsonl`` with ``articleBody``
 (article-extraction-benchmark), ``ground-truth.jsonl`` with ``with``/``without`` segments
@@ -67,7 +67,7 @@ BASE_DATE = datetime(2026, 11, 2, 6, 0, tzinfo=timezone.utc)  # feed date of ori
 COPY_DELAY = timedelta(hours=6)
 PREFIX = "e2e"
 # Page date markup any publisher may use (Open Graph/article, schema.org, Dublin Core, common CMS names).
-DATE_META = ("article:published_time", "og:published_time", "datepublished", "dc.date.issued", "dc.date",
+DATE_META = ("article:published_time", "article:published", "og:published_time", "datepublished", "dc.date.issued", "dc.date",
              "dcterms.created", "date", "pubdate", "publishdate", "publish-date", "sailthru.date",
              "parsely-pub-date", "citation_publication_date")
 JSONLD_DATE = re.compile(r'"datePublished"\s*:\s*"([0-9]{4}-[0-9]{2}-[0-9]{2})')
@@ -103,8 +103,8 @@ def _page_date(html: bytes) -> str | None:
     except (ValueError, TypeError, Exception):  # noqa: BLE001 - unparsable page: no metadata
         return None
     for meta in tree.iter("meta"):
-        name = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").strip().lower()
-        if name in DATE_META:
+        names = " ".join(meta.get(a) or "" for a in ("property", "name", "itemprop")).lower().split()
+        if any(name in DATE_META for name in names):
             value = (meta.get("content") or "").strip()
             if re.match(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
                 return value[:10]
@@ -173,9 +173,8 @@ def _neardup_items(data: Path, aeb_pages: list[Item], limit: int | None) -> list
         if row["kind"] == "original":
             body = text.split("\n", 2)[2] if text.count("\n") >= 2 else text
             page = next((item for item in aeb_pages if body[:150].strip() and body[:150] in item.truth_body), None)
-            if page is not None:
+            if page is not None:  # (its first line is no title: the page's own title is unknown here)
                 gold[row["cluster"]] = page.cluster
-                page.title = page.title or title
                 continue  # the benchmark page is this story's original report
         out.append(Item(key=f"nd-{row['doc']}", dataset="neardup", body=raw,
                         content_type="text/html" if is_html else "text/plain; charset=utf-8",
@@ -376,9 +375,12 @@ def _pairs(labels: dict[str, str]) -> set[tuple[str, str]]:
     return {p for members in groups.values() for p in itertools.combinations(sorted(members), 2)}
 
 
-def score(items: list[Item], docs: list[dict]) -> dict:
+def score(items: list[Item], docs: list[dict], wrong: dict[str, list[str]] | None = None) -> dict:
+    """The scores; ``wrong``, when given, collects a line per miss (by metric) for ``--show-wrong``."""
+    wrong = {} if wrong is None else wrong
     found = _match(items, docs)
     out: dict = {"served": len(items), "indexed_true": len(found), "recall": len(found) / len(items)}
+    wrong["recall"] = [f"{i.key} ({i.channel}) {i.url}" for i in items if i.key not in found]
     for dataset in ("aeb", "traf", "neardup"):
         subset = [i for i in items if i.dataset == dataset]
         if subset:
@@ -400,6 +402,11 @@ def score(items: list[Item], docs: list[dict]) -> dict:
     out["date_correct"] = sum(i.key in found and _date_ok(t, found[i.key].get("published")) for i, t in dated) / max(
         1, len(dated))
     out["dates_scored"] = len(dated)
+    wrong["date"] = [f"{i.key}: truth {t} ({'page' if i.page_date else 'feed'}), indexed "
+                     f"{found[i.key].get('published')} ({found[i.key].get('date_source')})"
+                     for i, t in dated if i.key in found and not _date_ok(t, found[i.key].get("published"))]
+    wrong["title"] = [f"{i.key}: truth {i.title!r}, indexed {found[i.key].get('title')!r}" for i in titled
+                      if i.key in found and (found[i.key].get("title") or "").strip() != i.title.strip()]
     by_cluster = defaultdict(list)
     for item in items:
         by_cluster[item.cluster].append(item)
@@ -407,12 +414,19 @@ def score(items: list[Item], docs: list[dict]) -> dict:
     correct = 0
     for members in multi:
         original = next((m for m in members if m.original), None)
-        correct += bool(original and original.key in found and found[original.key].get("is_canonical", True))
+        ok = bool(original and original.key in found and found[original.key].get("is_canonical", True))
+        correct += ok
+        if not ok and original is not None and original.key in found:
+            canonical = next((d for d in docs if d["id"] == found[original.key].get("duplicate_of")), {})
+            wrong.setdefault("canonical", []).append(
+                f"{original.key} ({found[original.key].get('published')}, {found[original.key].get('date_source')}) "
+                f"lost to {canonical.get('url')} ({canonical.get('published')}, {canonical.get('date_source')})")
     out["canonical_correct"] = correct / max(1, len(multi))
     out["clusters_scored"] = len(multi)
     indexed = [i for i in items if i.key in found]
     want = _pairs({i.key: i.cluster for i in indexed})
     got = _pairs({i.key: found[i.key].get("cluster_id") or found[i.key]["id"] for i in indexed})
+    wrong["pairs"] = [f"merged {a} and {b}" for a, b in sorted(got - want)]
     out["pair_precision"] = len(want & got) / len(got) if got else 1.0
     out["pair_recall"] = len(want & got) / len(want) if want else 1.0
     return out
@@ -459,6 +473,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="at most N pages (or clusters) per dataset")
     parser.add_argument("--claims", action="store_true", help="score claims too (slow; no metric depends on it)")
     parser.add_argument("--workers", type=int, default=2, help="extraction processes (default 2)")
+    parser.add_argument("--show-wrong", type=int, default=0, metavar="N", help="print N misses per metric")
     parser.add_argument("--es-url", help="use this Elasticsearch instead of starting one (its e2e-* indices are replaced)")
     args = parser.parse_args(argv)
     dirs = args.data or DEFAULT_DATA
@@ -493,12 +508,17 @@ def main(argv: list[str] | None = None) -> int:
             es.close()
             first_summary = next(d for d in runs if d.get("kind") == "run" and d["run_id"] == first.run_id)
             second_summary = next(d for d in runs if d.get("kind") == "run" and d["run_id"] == second.run_id)
-            scores = score(items, docs)
+            wrong: dict[str, list[str]] = {}
+            scores = score(items, docs, wrong)
             report_minus_index = {
                 "indexed": first_summary["indexed"] + second_summary["indexed"] - len(docs),
                 "duplicates": first_summary["duplicates"] - sum(1 for d in docs if d.get("is_canonical") is False),
             }
             _print(items, scores, plain, plain_seconds, first, second, first_seconds, report_minus_index, traps)
+            for metric, lines in wrong.items() if args.show_wrong else ():
+                print(f"-- {metric}: {len(lines)} misses")
+                for line in lines[: args.show_wrong]:
+                    print(f"   {line}")
             return 0
 
         if args.es_url:
