@@ -12,7 +12,7 @@ import re
 #: The indices newswire keeps, and the version of each one's mapping. Bump a
 #: version when its mapping changes incompatibly, then run ``newswire reindex``.
 MAPPING_VERSIONS: dict[str, int] = {
-    "articles": 2,  # 2: entry_urls, date_source
+    "articles": 1,
     "claims": 1,
     "sources": 1,
     "runs": 1,
