@@ -307,7 +307,7 @@ def build_site(server, items: list[Item], folder: Path) -> dict[str, str]:
 def write_config(path: Path, server, folder: Path, entries: int) -> Path:
     path.write_text(f"""
 defaults:
-  allow_private_network: true   # the site is on 127.0.0.1
+  allowed_networks: [127.0.0.1/32]   # the site is on 127.0.0.1
   rate_limit: 100
   max_concurrency: 4
   retries: 1

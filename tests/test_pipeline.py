@@ -36,7 +36,7 @@ def _page(n: int) -> str:
 
 def _source(web_server, **overrides):
     config = parse_config({
-        "defaults": {"allow_private_network": True, "rate_limit": 100, "retries": 1, "max_retry_wait": 1,
+        "defaults": {"allowed_networks": ["127.0.0.1/32"], "rate_limit": 100, "retries": 1, "max_retry_wait": 1,
                      "timeouts": {"connect": 2, "read": 2, "total": 5}},
         "sources": [{"name": "mixed", "type": "feed", "url": web_server.url("/feed.xml"), **overrides}],
     }, base_dir=REPO)
@@ -194,7 +194,7 @@ def test_run_once_reports_what_the_index_holds(web_server, es, es_url, index_pre
     _serve_feed_at(web_server, "/a.xml", [f"/a/{n}.html" for n in range(4)], '"a"')
     _serve_feed_at(web_server, "/b.xml", ["/a/3.html", "/b/copy-0.html", "/b/copy-1.html"], '"b"')
     config = parse_config({
-        "defaults": {"allow_private_network": True, "rate_limit": 100, "retries": 0},
+        "defaults": {"allowed_networks": ["127.0.0.1/32"], "rate_limit": 100, "retries": 0},
         "sources": [{"name": "a", "type": "feed", "url": web_server.url("/a.xml")},
                     {"name": "b", "type": "feed", "url": web_server.url("/b.xml")}],
     }, base_dir=REPO)
@@ -225,7 +225,7 @@ def test_summary_shows_every_failure_reason_with_its_count():
 
 def test_newswire_run_exits_1_when_every_source_failed(tmp_path, es, es_url, index_prefix):
     config = tmp_path / "sources.yaml"
-    config.write_text("defaults:\n  allow_private_network: true\n  retries: 0\n  timeouts: {connect: 1, total: 2}\n"
+    config.write_text("defaults:\n  allowed_networks: [127.0.0.1/32]\n  retries: 0\n  timeouts: {connect: 1, total: 2}\n"
                       "sources:\n"
                       "  - {name: gone-a, type: feed, url: 'http://127.0.0.1:9/a.xml'}\n"
                       "  - {name: gone-b, type: feed, url: 'http://127.0.0.1:9/b.xml'}\n")
