@@ -14,9 +14,7 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -28,6 +26,7 @@ from newswire.kibana.validate import OLDEST_KIBANA, version_tuple
 from newswire.settings import Settings
 from support import compose
 from support.compose import InterpolationError, interpolate
+from support.jsonapi import JsonApiServer
 
 REPO = compose.REPO
 COMPOSE = compose.COMPOSE_FILE
@@ -319,45 +318,6 @@ def test_airflowignore_keeps_airflow_from_importing_the_package_as_plugins(tmp_p
 
 # ---- docker/es-setup.sh against a stand-in cluster -------------------------------------------
 
-class _FakeCluster:
-    """A real HTTP server on 127.0.0.1 recording es-setup's calls; answers from ``statuses`` first, then 200."""
-
-    def __init__(self, statuses: list[int] | None = None):
-        self.calls: list[tuple[str, str, dict | None, str]] = []
-        self.statuses = list(statuses or [])
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _any(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                outer.calls.append((self.command, self.path, json.loads(body) if body else None,
-                                    self.headers.get("Authorization", "")))
-                status = outer.statuses.pop(0) if outer.statuses else 200
-                data = json.dumps({"status": status}).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_PUT = _any
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self):
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def _es_setup(url: str, tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess:
     """Run the script with the environment compose gives es-setup, pointed at ``url``."""
     env = {k: str(v) for k, v in compose.load(BUNDLED)["services"]["es-setup"]["environment"].items()}
@@ -368,10 +328,10 @@ def _es_setup(url: str, tmp_path: Path, **overrides: str) -> subprocess.Complete
 
 
 def test_es_setup_creates_the_least_privilege_users(tmp_path):
-    with _FakeCluster(statuses=[503]) as cluster:
+    with JsonApiServer(statuses=[503]) as cluster:
         result = _es_setup(cluster.url, tmp_path)
     assert result.returncode == 0, result.stderr
-    calls = {(method, path.split("?")[0]): body for method, path, body, _auth in cluster.calls}
+    calls = {(r.method, r.path.split("?")[0]): r.json() for r in cluster.requests}
     assert calls[("POST", "/_security/user/kibana_system/_password")] == {"password": "kibanasys1"}
     assert calls[("PUT", "/_security/role/newswire")] == {
         "cluster": ["monitor", "manage_index_templates"],
@@ -381,23 +341,23 @@ def test_es_setup_creates_the_least_privilege_users(tmp_path):
     kibana_role = calls[("PUT", "/_security/role/newswire_kibana")]
     assert "indices" not in kibana_role and kibana_role["applications"][0]["resources"] == ["space:default"]
     assert calls[("PUT", "/_security/user/newswire_kibana")] == {"password": "kibanaimp1", "roles": ["newswire_kibana"]}
-    assert len(cluster.calls) == 7  # the wait answered 503 once, then every call once
-    assert {auth for *_, auth in cluster.calls} == {"Basic ZWxhc3RpYzplbGFzdGljcHcx"}  # elastic:elasticpw1
+    assert len(cluster.requests) == 7  # the wait answered 503 once, then every call once
+    assert {r.headers["Authorization"] for r in cluster.requests} == {"Basic ZWxhc3RpYzplbGFzdGljcHcx"}  # elastic:elasticpw1
 
 
 def test_es_setup_stops_at_once_on_a_permanent_error(tmp_path):
-    with _FakeCluster(statuses=[200, 401]) as cluster:
+    with JsonApiServer(statuses=[200, 401]) as cluster:
         started = time.monotonic()
         result = _es_setup(cluster.url, tmp_path, ES_SETUP_INTERVAL="5")
     assert result.returncode == 1 and "answered 401" in result.stderr
-    assert len(cluster.calls) == 2 and time.monotonic() - started < 5  # no retry of a wrong password
+    assert len(cluster.requests) == 2 and time.monotonic() - started < 5  # no retry of a wrong password
 
 
 def test_es_setup_gives_up_after_its_attempts(tmp_path):
-    with _FakeCluster(statuses=[503] * 10) as cluster:
+    with JsonApiServer(statuses=[503] * 10) as cluster:
         result = _es_setup(cluster.url, tmp_path)
     assert result.returncode == 1 and "after 4 attempts" in result.stderr
-    assert len(cluster.calls) == 4
+    assert len(cluster.requests) == 4
 
 
 @pytest.mark.parametrize(("name", "value", "message"), [
@@ -408,6 +368,6 @@ def test_es_setup_gives_up_after_its_attempts(tmp_path):
     ("KIBANA_ENCRYPTION_KEY", "short", "at least 32"),
 ])
 def test_es_setup_refuses_blank_bundled_secrets_before_any_call(tmp_path, name, value, message):
-    with _FakeCluster() as cluster:
+    with JsonApiServer() as cluster:
         result = _es_setup(cluster.url, tmp_path, **{name: value})
-    assert result.returncode == 1 and message in result.stderr and cluster.calls == []
+    assert result.returncode == 1 and message in result.stderr and cluster.requests == []
