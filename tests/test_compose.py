@@ -327,8 +327,15 @@ def _es_setup(url: str, tmp_path: Path, **overrides: str) -> subprocess.Complete
                           text=True, timeout=60)
 
 
+def _secured(request):
+    """Like a node with security on: no credentials, no answer."""
+    if "Authorization" not in request.headers:
+        return 401, {"error": {"reason": "missing authentication credentials for REST request [/]"}}
+    return 200, {}
+
+
 def test_es_setup_creates_the_least_privilege_users(tmp_path):
-    with JsonApiServer(statuses=[503]) as cluster:
+    with JsonApiServer(_secured, statuses=[503]) as cluster:
         result = _es_setup(cluster.url, tmp_path)
     assert result.returncode == 0, result.stderr
     calls = {(r.method, r.path.split("?")[0]): r.json() for r in cluster.requests}
@@ -341,23 +348,34 @@ def test_es_setup_creates_the_least_privilege_users(tmp_path):
     kibana_role = calls[("PUT", "/_security/role/newswire_kibana")]
     assert "indices" not in kibana_role and kibana_role["applications"][0]["resources"] == ["space:default"]
     assert calls[("PUT", "/_security/user/newswire_kibana")] == {"password": "kibanaimp1", "roles": ["newswire_kibana"]}
-    assert len(cluster.requests) == 7  # the wait answered 503 once, then every call once
-    assert {r.headers["Authorization"] for r in cluster.requests} == {"Basic ZWxhc3RpYzplbGFzdGljcHcx"}  # elastic:elasticpw1
+    # not up (503), up and asking for credentials (401), then each call once, as elastic:elasticpw1
+    assert [r.path for r in cluster.requests[:2]] == ["/", "/"] and len(cluster.requests) == 8
+    assert {r.headers.get("Authorization") for r in cluster.requests[2:]} == {"Basic ZWxhc3RpYzplbGFzdGljcHcx"}
 
 
 def test_es_setup_stops_at_once_on_a_permanent_error(tmp_path):
-    with JsonApiServer(statuses=[200, 401]) as cluster:
+    with JsonApiServer(statuses=[401, 401]) as cluster:  # up; then the elastic password is wrong
         started = time.monotonic()
         result = _es_setup(cluster.url, tmp_path, ES_SETUP_INTERVAL="5")
-    assert result.returncode == 1 and "answered 401" in result.stderr
+    assert result.returncode == 1 and "GET /_cluster/health" in result.stderr and "answered 401" in result.stderr
     assert len(cluster.requests) == 2 and time.monotonic() - started < 5  # no retry of a wrong password
 
 
 def test_es_setup_gives_up_after_its_attempts(tmp_path):
     with JsonApiServer(statuses=[503] * 10) as cluster:
         result = _es_setup(cluster.url, tmp_path)
-    assert result.returncode == 1 and "after 4 attempts" in result.stderr
+    assert result.returncode == 1 and "no Elasticsearch at" in result.stderr and "after 4 attempts" in result.stderr
     assert len(cluster.requests) == 4
+    with JsonApiServer(_secured, statuses=[401] + [503] * 10) as cluster:  # up, then the cluster never forms
+        result = _es_setup(cluster.url, tmp_path)
+    assert result.returncode == 1 and "no answer after 4 attempts" in result.stderr
+    assert len(cluster.requests) == 5
+
+
+def test_es_setup_refuses_a_cluster_without_security(tmp_path):
+    with JsonApiServer() as cluster:  # answers 200 without credentials
+        result = _es_setup(cluster.url, tmp_path)
+    assert result.returncode == 1 and "security is off" in result.stderr and len(cluster.requests) == 1
 
 
 @pytest.mark.parametrize(("name", "value", "message"), [
