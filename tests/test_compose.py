@@ -293,26 +293,25 @@ def test_kibana_url_unset_means_the_bundled_kibana_and_empty_means_none():
 _LOAD_PLUGINS = """
 import json, sys
 from airflow._shared.plugins_manager.plugins_manager import _load_plugins_from_plugin_directory
-plugins, errors = _load_plugins_from_plugin_directory(sys.argv[1])
-loaded = sorted(m for m in sys.modules if m in {"settings", "config", "models", "pipeline"})
-print(json.dumps({"plugins": len(plugins), "errors": len(errors), "top_level_modules": loaded}))
+for folder, syntax in json.loads(sys.argv[1]):
+    plugins, errors = _load_plugins_from_plugin_directory(folder, ignore_file_syntax=syntax)
+    loaded = sorted(m for m in sys.modules if m in {"settings", "config", "models", "pipeline"})
+    print(json.dumps({"plugins": len(plugins), "errors": len(errors), "top_level_modules": loaded}))
 """
 
 
-def _plugin_load(folder: Path, tmp_path: Path) -> dict:
-    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "airflow")}
-    result = subprocess.run([sys.executable, "-c", _LOAD_PLUGINS, str(folder)], capture_output=True, text=True,
-                            timeout=300, env=env, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 def test_airflowignore_keeps_airflow_from_importing_the_package_as_plugins(tmp_path):
-    assert _plugin_load(REPO / "plugins", tmp_path) == {"plugins": 0, "errors": 0, "top_level_modules": []}
-    bare = tmp_path / "bare"
+    """Airflow's own plugin-folder loader, in a child process (it imports what it finds as top-level modules)."""
+    bare = tmp_path / "bare"  # the same folder without the ignore file
     bare.mkdir()
     (bare / "newswire").symlink_to(REPO / "plugins" / "newswire")
-    without = _plugin_load(bare, tmp_path)  # the same folder without the ignore file
+    # [core] dag_ignore_file_syntax, which the loader follows, both ways; the bare folder last
+    runs = [(str(REPO / "plugins"), "glob"), (str(REPO / "plugins"), "regexp"), (str(bare), "glob")]
+    result = subprocess.run([sys.executable, "-c", _LOAD_PLUGINS, json.dumps(runs)], capture_output=True, text=True,
+                            timeout=600, env={**os.environ, "AIRFLOW_HOME": str(tmp_path / "airflow")}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    glob, regexp, without = (json.loads(line) for line in result.stdout.splitlines() if line.startswith('{"plugins"'))
+    assert glob == regexp == {"plugins": 0, "errors": 0, "top_level_modules": []}
     assert without["top_level_modules"] and without["errors"] > 0
 
 

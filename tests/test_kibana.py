@@ -73,6 +73,9 @@ BROKEN = {
         lambda objs: _lens(objs, "duplicate-ratio").update(typeMigrationVersion="99.0.0"), "newest Kibana knows for lens"),
     "lens older than its formBased shape": (
         lambda objs: _lens(objs, "duplicate-ratio").update(typeMigrationVersion="8.5.0"), "migrations older than 8.6.0"),
+    "a type with no known ceiling": (
+        lambda objs: objs.append({**copy.deepcopy(objs[0]), "type": "visualization", "id": "v"}),
+        "no known typeMigrationVersion ceiling for type visualization"),
     "core version newer than Kibana": (
         lambda objs: objs[0].update(coreMigrationVersion="99.1.0"), "coreMigrationVersion 99.1.0 is newer than Kibana"),
     "reference to a missing object": (lambda objs: objs.remove(_data_view(objs, "runs")), "to missing index-pattern"),

@@ -105,8 +105,9 @@ def problems(objects: list[dict[str, Any]], field_types: Callable[[str], dict[st
         for ref in obj.get("references", []):
             if (ref["type"], ref["id"]) not in by_key:
                 out.append(f"{where}: reference {ref['name']} to missing {ref['type']} {ref['id']}")
-        checker = {"index-pattern": _data_view, "search": _search, "lens": _lens, "dashboard": _dashboard}[obj["type"]]
-        out += [f"{where}: {p}" for p in checker(obj, kinds, field_types)]
+        checker = _CHECKS.get(obj["type"])
+        if checker is not None:  # an unknown type is reported by _versions
+            out += [f"{where}: {p}" for p in checker(obj, kinds, field_types)]
     return out
 
 
@@ -278,3 +279,6 @@ def _dashboard(obj, kinds, field_types) -> list[str]:
         elif ref["type"] != panel["type"]:
             out.append(f"panel {pid}: its reference is a {ref['type']}, the panel a {panel['type']}")
     return out
+
+
+_CHECKS = {"index-pattern": _data_view, "search": _search, "lens": _lens, "dashboard": _dashboard}
