@@ -73,7 +73,7 @@ def _is_false_break(left: str, right: str) -> bool:
 def _quote_depth(text: str, depth: int = 0) -> int:
     """Open double quotes after reading ``text`` from ``depth`` (curly by direction, straight toggling)."""
     balance = depth
-    for char in text:
+    for char in text.replace("''", '"').replace("``", '"'):
         if char == "“":
             balance += 1
         elif char == "”":
