@@ -92,7 +92,7 @@ professor teacher student students worker workers employees employee owner owner
 nominee nominees party firm bank agency regulators regulator inspector observatory coalition alliance network
 newspaper paper magazine outlet website broadcaster operator watchdog monitor organization organisation charity
 ad ads clip video memo letter slide analysis document documents data figures statistics records filings tally
-estimates census surveys studies polls
+estimates census surveys studies polls comment commentary editorial article column
 """.split())
 # Lowercase words that may stand before a role noun in a phrase with no determiner ("senior administration officials").
 _MODIFIERS = frozenset("""
@@ -358,9 +358,9 @@ def _subject(toks: list[_Tok]) -> str | None:
     return speaker if speaker not in PRONOUNS else None
 
 
-def _inside_quotes(toks: list[_Tok]) -> list[bool]:
-    """For each token, whether it stands inside a quotation opened in this sentence."""
-    inside, depth = [], 0
+def _inside_quotes(toks: list[_Tok], depth: int = 0) -> list[bool]:
+    """For each token, whether it stands inside a quotation (``depth`` 1: one opened before the sentence)."""
+    inside = []
     for index, t in enumerate(toks):
         if t.text == "“":
             depth += 1
@@ -381,9 +381,9 @@ _GENERIC = frozenset("no everybody everyone nobody someone anyone people many so
                      "updated note watch read related photo video advertisement so yes well once still even just only".split())
 
 
-def _candidates(toks: list[_Tok]) -> list[_Candidate]:
+def _candidates(toks: list[_Tok], in_quote: bool = False) -> list[_Candidate]:
     found: list[_Candidate] = []
-    quoted = _inside_quotes(toks)
+    quoted = _inside_quotes(toks, 1 if in_quote else 0)
     # Transcripts and interviews: "WALLACE: If I may, ..." / "Sen. Jane Doe: ..."
     colon = next((i for i, t in enumerate(toks[:6]) if t.text == ":"), None)
     lead = [t for t in toks[:colon or 0] if t.text not in _OPEN]
@@ -575,11 +575,11 @@ def find_numbers(text: str) -> list[str]:
     return out
 
 
-def attribute_sentence(text: str) -> Attribution:
-    """Attribution found inside one sentence (no context)."""
+def attribute_sentence(text: str, in_quote: bool = False) -> Attribution:
+    """Attribution found inside one sentence; ``in_quote``: it continues a quotation opened before it."""
     text = text.replace("''", '"').replace("``", '"')  # typewriter quotes of some wire styles
     result = Attribution(quote=_direct_quote(text), numbers=find_numbers(text))
-    candidates = _candidates(_tokens(text))
+    candidates = _candidates(_tokens(text), in_quote)
     if candidates:
         best = min(candidates, key=lambda c: (c.rank, c.position))
         result.speaker, result.verb = best.speaker, best.verb
@@ -591,6 +591,8 @@ ministry department agency house party committee council office campaign times p
 inc corp university institute center centre association union observatory staff government administration army
 police pentagon kremlin commission board foundation fund group company corporation organization organisation
 service services forces command senate congress parliament assembly state states republic federation journal
+authority authorities bureau club team school hospital airlines airline reserve exchange press radio tv
+television channel media institution guard navy
 """.split())
 
 
@@ -650,7 +652,7 @@ def attribute(sentences: list[Sentence]) -> list[Attribution]:
       and only when that choice is unambiguous; otherwise it is dropped ("he" alone helps
       no one searching).
     """
-    results = [attribute_sentence(s.text) for s in sentences]
+    results = [attribute_sentence(s.text, s.in_quote) for s in sentences]
     _carry_quotations(sentences, results)
     recent: list[tuple[int, str]] = []
     for sentence, result in zip(sentences, results):
@@ -670,7 +672,14 @@ def _quoted(text: str) -> bool:
 
 
 def _carry_quotations(sentences: list[Sentence], results: list[Attribution]) -> None:
-    # runs of sentences that belong to one quotation: an opening sentence and those in_quote after it
+    runs = _quotation_runs(sentences)
+    _share_within_runs(runs, results)
+    _quoted_from_neighbours(sentences, results)
+    _share_within_runs(runs, results)  # a run whose opening sentence took a neighbour's speaker
+
+
+def _quotation_runs(sentences: list[Sentence]) -> list[list[int]]:
+    """Runs of sentences that belong to one quotation: an opening sentence and those in_quote after it."""
     runs: list[list[int]] = []
     for index, sentence in enumerate(sentences):
         if sentence.in_quote and runs and sentences[runs[-1][-1]].paragraph == sentence.paragraph \
@@ -678,12 +687,19 @@ def _carry_quotations(sentences: list[Sentence], results: list[Attribution]) -> 
             runs[-1].append(index)
         else:
             runs.append([index])
+    return runs
+
+
+def _share_within_runs(runs: list[list[int]], results: list[Attribution]) -> None:
     for run in runs:
         named = [results[i] for i in run if results[i].speaker]
         if len(run) > 1 and named:
             for i in run:
                 if results[i].speaker is None:
                     results[i].speaker, results[i].verb, results[i].quote = named[0].speaker, named[0].verb, True
+
+
+def _quoted_from_neighbours(sentences: list[Sentence], results: list[Attribution]) -> None:
     for index, (sentence, result) in enumerate(zip(sentences, results)):
         if result.speaker is not None or not _quoted(sentence.text):
             continue

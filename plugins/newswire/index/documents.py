@@ -46,6 +46,7 @@ def claim_fields(claim: Claim) -> dict[str, Any]:
             "checkworthy": claim.checkworthy,
             "sentence_index": claim.sentence_index,
             "speaker": claim.speaker,
+            "speaker_key": claim.speaker_key,
             "verb": claim.verb,
             "quote": claim.quote,
             "numbers": list(claim.numbers),
