@@ -42,9 +42,7 @@ __all__ = [
 #: the threshold alone keeps about half of all sentences; a fact-checker wants the few.
 MAX_CLAIMS = 12
 MAX_SHARE = 0.25
-#: Added to a sentence's score when it is ranked for those places: a claim with a named
-#: source, or with figures, is one a fact-checker can check.
-CHECKABLE_BONUS = 0.05
+SHORT_ARTICLE_CLAIMS = 8  # the share limit never goes below this: a short report keeps its few statements
 
 
 class ClaimExtractor:
@@ -156,16 +154,17 @@ class ClaimExtractor:
         return self._few(claims, len(sentences))
 
     def _few(self, claims: list[Claim], sentences: int) -> list[Claim]:
-        """The best-ranked claims within the per-article limits, in text order."""
+        """The best-ranked claims within the per-article limits (``max_claims``, ``max_share``), in text order."""
         limit = len(claims)
         if self.max_claims is not None:
             limit = min(limit, self.max_claims)
         if self.max_share is not None:
-            limit = min(limit, max(1, math.ceil(self.max_share * sentences)))
+            limit = min(limit, max(SHORT_ARTICLE_CLAIMS, math.ceil(self.max_share * sentences)))
         if limit >= len(claims):
             return claims
-        ranked = sorted(claims, key=lambda c: (-(c.score + CHECKABLE_BONUS * (bool(c.speaker) + bool(c.numbers))),
-                                               c.sentence_index))
+        # Attributed claims first, then by score: a statement with a named source is one a
+        # fact-checker can follow up, and above the threshold the scores barely differ.
+        ranked = sorted(claims, key=lambda c: (c.speaker is None, -c.score, c.sentence_index))
         keep = {c.sentence_index for c in ranked[:limit]}
         return [c for c in claims if c.sentence_index in keep]
 
