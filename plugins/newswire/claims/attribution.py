@@ -170,6 +170,8 @@ def _phrase_ok(toks: list[_Tok], after_boundary: bool) -> bool:
     if any(t.lower in PRONOUNS or t.lower in ("you", "i") or re.search(r"['’](?:d|ve|ll|re|m)$", t.lower)
            for t in toks):
         return False
+    if toks[0].lower in ("his", "her", "their", "its", "our", "my", "your"):
+        return False  # "his team": whose team is for the reader to guess
     if toks[0].lower in _GENERIC and len(toks) == 1 or toks[0].lower in _CONNECTORS \
             or toks[0].lower in _QUANTIFIERS and len(toks) == 1:
         return False

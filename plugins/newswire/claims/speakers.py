@@ -25,7 +25,8 @@ mr mrs ms miss mx dr prof rev sen sens rep reps gov gen lt maj col capt cpt sgt 
 pres sec hon president senator representative governor general secretary minister chancellor judge justice
 mayor professor lieutenant colonel major captain sergeant admiral commander brigadier ambassador congressman
 congresswoman sir lord lady dame sheikh rabbi imam former then acting deputy vice prime chief state foreign
-defense defence democratic republican gop labour conservative premier speaker attorney
+defense defence democratic republican gop labour conservative premier speaker attorney ceo cfo coo cto chairman
+chairwoman spokesman spokeswoman spokesperson analyst director founder president-elect
 """.split())
 _DETERMINERS = frozenset("the a an".split())
 _WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*")
@@ -45,8 +46,8 @@ def bare_words(speaker: str) -> list[str]:
     words = [w.lower().rstrip(".") for w in _WORD.findall(_fold(speaker))]
     while len(words) > 1 and words[0] in _DETERMINERS:
         words = words[1:]
-    if is_person(speaker):
-        while len(words) > 1 and words[0] in TITLES:
+    if is_person(speaker):  # "U.S. Defense Secretary Mark Esper" -> mark esper
+        while len(words) > 1 and (words[0] in TITLES or "." in words[0]):
             words = words[1:]
     return words
 
