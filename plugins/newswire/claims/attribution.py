@@ -93,6 +93,11 @@ nominee nominees party firm bank agency regulators regulator inspector observato
 newspaper paper magazine outlet website broadcaster operator watchdog monitor organization organisation charity
 ad ads clip video memo letter slide analysis document documents data figures statistics records filings tally
 estimates census surveys studies polls comment commentary editorial article column
+commission commissioner panel institute center centre foundation bureau division unit service corporation
+station channel narrator announcer host anchor moderator correspondent reporter reporters columnist editor
+author authors writer insiders allies opponents rivals backers donors developers physicians nurses parents
+families relatives neighbors neighbours friends colleagues counsel defendants plaintiffs legislators delegates
+senators congressmen governors mayors presidents ceo chancellor premier spokespersons
 """.split())
 # Lowercase words that may stand before a role noun in a phrase with no determiner ("senior administration officials").
 _MODIFIERS = frozenset("""
@@ -164,8 +169,8 @@ def _phrase_ok(toks: list[_Tok], after_boundary: bool) -> bool:
         return False
     last = toks[-1]
     head = _head(last)
-    if head in _NOT_SPEAKERS or head in _TIME_WORDS or last.lower in _TITLES and head not in ROLE_NOUNS \
-            or _possessive(last):
+    if head in _NOT_SPEAKERS or head in _TIME_WORDS or _possessive(last) \
+            or len(toks) == 1 and last.lower in _TITLES and head not in ROLE_NOUNS:  # "Rep", "Mr" alone
         return False
     if any(t.lower in PRONOUNS or t.lower in ("you", "i") or re.search(r"['’](?:d|ve|ll|re|m)$", t.lower)
            for t in toks):
@@ -177,7 +182,7 @@ def _phrase_ok(toks: list[_Tok], after_boundary: bool) -> bool:
         return False
     if not (_capital(last) or head in ROLE_NOUNS):
         return False
-    if not any(_capital(t) and t.lower not in _TITLES or _head(t) in ROLE_NOUNS for t in toks):
+    if not any(_capital(t) and (t.lower not in _TITLES or t is last) or _head(t) in ROLE_NOUNS for t in toks):
         return False
     lowercase = [t for t in toks if t.word and not _capital(t)]
     loose = 2 if head in ROLE_NOUNS and not _capital(last) else 0
