@@ -34,6 +34,7 @@ from newswire.index.bulk import (
     BulkOptions, add_entry_urls, article_document, delete_stale_claims, index_articles, index_claims,
 )
 from newswire.index.clusters import assign_clusters, duplicates_since, reconcile
+from newswire.index.story_claims import sync_story_claims, touched_clusters
 from newswire.index.state import known_urls, load_state, remember_rejected, save_state, write_run_report
 from newswire.models import Article, Entry, Fingerprint, ItemOutcome, Page, RunReport, SourceReport
 from newswire.settings import Settings
@@ -299,9 +300,15 @@ def _store_chunk(es: Elasticsearch, source: SourceConfig, pending: PendingChunk,
 
 
 def reconcile_run(settings: Settings, since: datetime) -> int:
-    """Merge clusters across sources fetched in parallel during this run; returns documents updated."""
+    """Merge clusters across sources fetched in parallel during this run; returns documents updated.
+
+    Then the claims of every story touched in the run are stored once, under its (maybe new)
+    canonical, listing all the outlets that carried it.
+    """
     with es_session(settings) as es:
-        return reconcile(es, settings.index_prefix, since=since)
+        merged = reconcile(es, settings.index_prefix, since=since)
+        sync_story_claims(es, settings.index_prefix, touched_clusters(es, settings.index_prefix, since))
+        return merged
 
 
 def write_report(settings: Settings, run_id: str, started_at: datetime, reports: list[SourceReport],

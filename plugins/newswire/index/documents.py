@@ -47,6 +47,7 @@ def claim_fields(claim: Claim) -> dict[str, Any]:
             "checkworthy": claim.checkworthy,
             "sentence_index": claim.sentence_index,
             "speaker": claim.speaker,
+            "speaker_key": claim.speaker_key,
             "verb": claim.verb,
             "quote": claim.quote,
             "numbers": list(claim.numbers),
@@ -147,24 +148,48 @@ def article_document(
 
 
 def claim_documents(article: Article, article_doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """One claims-index document per claim of the article, ids ``<article id>-<sentence index>``."""
+    """The claims-index documents of an article: one per claim if it is its story's canonical, else none.
+
+    A story's claims are stored once, under its canonical (ids ``<article id>-<sentence index>``),
+    and list every outlet and URL that carried the story; a copy refers to them through its
+    ``duplicate_of`` / ``cluster_id``. See ``story_claim_documents``.
+    """
+    if not article_doc.get("is_canonical", True):
+        return []
+    return story_claim_documents({**article_doc, "claims": [claim_fields(c) for c in article.claims]}, article_doc)
+
+
+def story_claim_documents(claims_doc: dict[str, Any], canonical_doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """One claims-index document per claim embedded in ``claims_doc``, for the story ``canonical_doc`` heads.
+
+    Normally both are the canonical article's document. When the canonical has no claims
+    (it was indexed without the model) they are the claims of another member of the story
+    (``claims_doc``), moved under the canonical's story: their ids keep the article their
+    sentences come from (``article_id``).
+    """
     docs = []
-    code = field_language(article_doc.get("language"))
-    for claim in article.claims:
+    code = field_language(claims_doc.get("language"))
+    outlets = sorted({s for s in [canonical_doc.get("source"), *canonical_doc.get("copy_sources", [])] if s})
+    urls = [canonical_doc.get("url")] + sorted(set(canonical_doc.get("copy_urls", [])) - {canonical_doc.get("url")})
+    for claim in claims_doc.get("claims", []):
         doc = {
-            **claim_fields(claim),
-            "id": claim_id(article_doc["id"], claim.sentence_index),
-            "article_id": article_doc["id"],
-            "title": article_doc.get("title"),
-            "url": article_doc.get("url"),
-            "source": article_doc.get("source"),
-            "published": article_doc.get("published"),
-            "language": article_doc.get("language"),
-            "cluster_id": article_doc.get("cluster_id"),
-            "is_canonical": article_doc.get("is_canonical", True),
-            "indexed_at": article_doc.get("indexed_at"),
+            **claim,
+            "id": claim_id(claims_doc["id"], claim["sentence_index"]),
+            "article_id": claims_doc["id"],
+            "canonical_id": canonical_doc["id"],
+            "title": canonical_doc.get("title"),
+            "url": canonical_doc.get("url"),
+            "source": canonical_doc.get("source"),
+            "outlets": outlets,
+            "urls": [u for u in urls if u],
+            "copy_count": int(canonical_doc.get("duplicate_count") or 0),
+            "published": canonical_doc.get("published"),
+            "language": claims_doc.get("language"),
+            "cluster_id": canonical_doc.get("cluster_id"),
+            "is_canonical": True,
+            "indexed_at": canonical_doc.get("indexed_at"),
         }
         if code:
-            doc[f"text_{code}"] = claim.text
+            doc[f"text_{code}"] = claim["text"]
         docs.append(_drop_none(doc))
     return docs

@@ -194,7 +194,7 @@ def charts(prefix: str) -> list[dict[str, Any]]:
     )
     speakers = lens(
         prefix, "top-claim-speakers", "claims", "Top claim speakers",
-        {"speaker": terms("speaker.keyword", 15, "n"), "n": count("Claims")},
+        {"speaker": terms("speaker_key", 15, "n"), "n": count("Claims")},  # people, not spellings
         "lnsXY", xy("bar_horizontal", "speaker", "n"),
     )
     failures = lens(
@@ -224,7 +224,7 @@ def searches(prefix: str) -> list[dict[str, Any]]:
     by_speaker = saved_search(
         prefix, "claims-by-speaker", "claims", "Claims by speaker",
         ["speaker", "text", "source", "published", "score"],
-        [["speaker.keyword", "asc"], ["score", "desc"]], "speaker : *",
+        [["speaker_key", "asc"], ["score", "desc"]], "speaker_key : *",
     )
     return [latest, by_speaker]
 
