@@ -167,7 +167,7 @@ def test_objects_are_complete_and_references_resolve():
     chart_titles = {by_id[(r["type"], r["id"])]["attributes"]["title"] for r in refs.values()}
     assert chart_titles >= {"Articles per source over time", "Duplicate ratio (canonical vs copies)",
                             "Top claim speakers", "Failed fetches per source",
-                            "Freshness lag (median seconds, published to indexed)"}
+                            "Freshness lag p50 and p95 (seconds, published to indexed)"}
     articles_view = by_id[("index-pattern", "newswire-articles-data-view")]["attributes"]
     assert {f["value"] for f in json.loads(articles_view["sourceFilters"])} >= {"band_keys", "minhash"}
 

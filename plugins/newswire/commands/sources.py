@@ -42,12 +42,12 @@ def validate(args: argparse.Namespace) -> int:
 
 
 def list_sources(args: argparse.Namespace) -> int:
-    """A table of name, type, url/path, enabled, schedule."""
+    """A table of name, type, url/path, enabled, schedule (``watch MIN-MAX`` for a streamed source)."""
     config = _load(args)
     if config is None:
         return 1
     rows = [("NAME", "TYPE", "URL/PATH", "ENABLED", "SCHEDULE")] + [
-        (s.name, s.type, s.location, "yes" if s.enabled else "no", s.schedule or "-") for s in config.sources
+        (s.name, s.type, s.location, "yes" if s.enabled else "no", _when(s)) for s in config.sources
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
@@ -66,3 +66,10 @@ def register(subparsers) -> None:
         sub = actions.add_parser(name, help=help_text)
         sub.add_argument("path", nargs="?", help="sources file (default: $NEWSWIRE_SOURCES or config/sources.yaml)")
         sub.set_defaults(handler=handler)
+
+
+def _when(source) -> str:
+    if source.watch is not None:
+        bounds = (source.watch.min_interval, source.watch.max_interval)
+        return "watch " + "-".join(f"{int(b.total_seconds())}s" for b in bounds)
+    return source.schedule or "-"

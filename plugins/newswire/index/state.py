@@ -48,10 +48,14 @@ def load_state(es: Elasticsearch, source: str, prefix: str = names.DEFAULT_PREFI
 
 
 def save_state(es: Elasticsearch, state: SourceState, prefix: str = names.DEFAULT_PREFIX) -> None:
-    """Store a source's state under its name (replacing the previous one)."""
-    doc = {k: v for k, v in to_dict(state).items() if v is not None}
-    doc["updated_at"] = datetime.now(UTC).isoformat()
-    es.index(index=names.alias(prefix, "sources"), id=state.source, document=doc, require_alias=True)
+    """Store a source's state under its name.
+
+    A partial update (fields that are None are stored as null): the state document also carries the
+    stream watcher's pending mark (``newswire.watch.pending``), which this write must leave alone.
+    """
+    doc = {**to_dict(state), "updated_at": datetime.now(UTC).isoformat()}
+    es.update(index=names.alias(prefix, "sources"), id=state.source, doc=doc, doc_as_upsert=True,
+              retry_on_conflict=5, require_alias=True)
 
 
 def known_urls(es: Elasticsearch, urls: Iterable[str], now: datetime,
@@ -125,8 +129,18 @@ def _lag_stats(lags: list[float]) -> dict[str, float]:
         return {}
     return {
         "freshness_lag_median_seconds": float(statistics.median(lags)),
+        "freshness_lag_p95_seconds": percentile(lags, 95),
         "freshness_lag_max_seconds": float(max(lags)),
     }
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """The ``pct``-th percentile (linear between closest ranks, as numpy's default); values non-empty."""
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * pct / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return float(ordered[low] + (ordered[high] - ordered[low]) * (rank - low))
 
 
 #: What a refused run-report document is rewritten with: identity, status and counts.
