@@ -33,7 +33,11 @@ def load_sources() -> SourcesConfig:
 def settings_from_airflow() -> Settings:
     """Settings whose Elasticsearch comes from the ``newswire_es`` connection, else the environment.
 
-    Called inside tasks only (never at parse time), so parsing needs no connection.
+    The connection gives the address and the login; its ``extra`` may add ``api_key`` and
+    ``ca_certs``. What it leaves out keeps the environment's value (``ELASTICSEARCH_API_KEY``,
+    ``ELASTICSEARCH_CA_CERTS``), so a connection without extras still trusts a private CA.
+    ``host`` may list several nodes, comma-separated. Called inside tasks only (never at parse
+    time), so parsing needs no connection.
     """
     from airflow.sdk import Connection
     from airflow.sdk.exceptions import AirflowRuntimeError
@@ -42,7 +46,7 @@ def settings_from_airflow() -> Settings:
         conn = Connection.get(ES_CONNECTION_ID)
     except (AirflowRuntimeError, LookupError) as exc:
         return _without_connection(exc)
-    return _settings_with(conn)
+    return settings_from_connection(Settings.from_env(), conn)
 
 
 async def settings_from_airflow_async() -> Settings:
@@ -54,7 +58,7 @@ async def settings_from_airflow_async() -> Settings:
         conn = await Connection.async_get(ES_CONNECTION_ID)
     except (AirflowRuntimeError, LookupError) as exc:
         return _without_connection(exc)
-    return _settings_with(conn)
+    return settings_from_connection(Settings.from_env(), conn)
 
 
 def _without_connection(exc: Exception) -> Settings:
@@ -66,18 +70,19 @@ def _without_connection(exc: Exception) -> Settings:
     return base
 
 
-def _settings_with(conn) -> Settings:
-    base = Settings.from_env()
+def settings_from_connection(base: Settings, conn) -> Settings:
+    """``base`` with the Elasticsearch address, login and extras of an Airflow connection merged in."""
     scheme = conn.schema or "http"
-    url = f"{scheme}://{conn.host}:{conn.port or 9200}"
+    port = conn.port or 9200
+    url = ",".join(f"{scheme}://{host.strip()}:{port}" for host in (conn.host or "").split(",") if host.strip())
     extra = conn.extra_dejson or {}
     return replace(
         base,
-        es_url=url,
-        es_username=conn.login or None,
-        es_password=conn.password or None,
-        es_api_key=extra.get("api_key"),
-        es_ca_certs=extra.get("ca_certs"),
+        es_url=url or base.es_url,
+        es_username=conn.login or base.es_username,
+        es_password=conn.password or base.es_password,
+        es_api_key=extra.get("api_key") or base.es_api_key,
+        es_ca_certs=extra.get("ca_certs") or base.es_ca_certs,
     )
 
 

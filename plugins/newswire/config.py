@@ -122,6 +122,10 @@ class SourceOptions(_Strict):
     unconditional_after: timedelta = Field(
         timedelta(hours=24), description="after this age a full GET replaces the conditional one (stale ETags)"
     )
+    remember_rejected: timedelta = Field(
+        timedelta(days=7),
+        description="how long a page that is not an article (not-article, paywall, ...) is not fetched again; 0: always",
+    )
     failure_backoff: timedelta = Field(timedelta(minutes=5), description="first pause after a failed run")
     max_failure_backoff: timedelta = Field(timedelta(hours=12), description="the pause doubles up to this")
     page_timeout: timedelta = Field(timedelta(seconds=30), gt=timedelta(0),
@@ -131,8 +135,8 @@ class SourceOptions(_Strict):
     watch: WatchOptions | None = Field(None, description="stream mode (feeds and sitemaps): ingest when the feed changes")
 
     _durations = field_validator(
-        "max_retry_wait", "unconditional_after", "failure_backoff", "max_failure_backoff", "page_timeout",
-        "task_timeout", mode="before"
+        "max_retry_wait", "unconditional_after", "remember_rejected", "failure_backoff", "max_failure_backoff",
+        "page_timeout", "task_timeout", mode="before",
     )(parse_duration)
 
     @model_validator(mode="before")
@@ -318,6 +322,19 @@ def parse_config(data: Any, *, base_dir: Path, origin: str = "<config>") -> Sour
     if problems:
         raise ConfigError(origin, problems)
     return SourcesConfig(defaults=defaults, sources=tuple(sources))
+
+
+def missing_paths(config: SourcesConfig) -> list[str]:
+    """One problem line per directory source whose folder does not exist (or is not a folder).
+
+    Checked by ``newswire sources validate`` rather than at load time: the DAG files load the
+    config when they are parsed, and one missing folder must not take every DAG down.
+    """
+    return [
+        f"sources[{i}] ({s.name}): path: no such directory: {s.path}"
+        for i, s in enumerate(config.sources)
+        if s.type == "directory" and s.path is not None and not s.path.is_dir()
+    ]
 
 
 def load_config(path: str | Path) -> SourcesConfig:

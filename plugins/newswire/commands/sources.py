@@ -27,8 +27,15 @@ def _load(args: argparse.Namespace):
 
 def validate(args: argparse.Namespace) -> int:
     """Exit 0 printing ``ok: N sources``, or 1 printing one line per problem (source and field named)."""
+    from newswire.config import missing_paths
+
     config = _load(args)
     if config is None:
+        return 1
+    if problems := missing_paths(config):
+        print(f"{_path(args)}: {len(problems)} error(s)", file=sys.stderr)
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
         return 1
     print(f"ok: {len(config.sources)} sources ({len(config.enabled)} enabled) in {_path(args)}")
     return 0
