@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -148,12 +149,14 @@ def test_politeness_per_host_rate_limit_across_sources(web_server, tmp_path, clo
         sources(tmp_path, *({"name": f"wire{n}", "url": u} for n, u in enumerate(urls)), defaults={"rate_limit": 4}),
         clock=clock,
     )
+    started = time.monotonic()
     change = poll(watcher, clock)  # all three are due at once and polled concurrently
+    elapsed = time.monotonic() - started
     assert sorted(change.sources) == ["wire0", "wire1", "wire2"]
-    times = sorted(r.time for r in web_server.requests if r.route != "/robots.txt")
-    assert len(times) == 3
-    gaps = [b - a for a, b in zip(times, times[1:])]
-    assert min(gaps) >= 0.25 * 0.9, gaps  # one host, 4 requests/s, shared by its three sources
+    assert web_server.hits("/robots.txt") == 1  # read once for the host, not once per source
+    # One host at 4 requests/s, shared by its three sources: robots.txt and three feeds cannot all
+    # be sent within 0.5 s. (A lower bound on the whole poll: thread scheduling can only add to it.)
+    assert elapsed >= 3 * 0.25, elapsed
 
 
 def test_politeness_robots_disallow_is_obeyed_and_backs_off(web_server, tmp_path, clock):

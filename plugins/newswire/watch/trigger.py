@@ -78,8 +78,9 @@ class _IndexStore:
         mark_changed(self.es, change.sources, change.at, self.prefix)
 
     def already_indexed(self, urls: list[str]) -> set[str]:
-        from newswire.ids import article_id
-        from newswire.index.state import existing_ids
+        """The URLs the ingestion's own seen-check would skip (indexed, or remembered as not an article)."""
+        from datetime import datetime, timezone
 
-        ids = {article_id(u): u for u in urls}
-        return {ids[i] for i in existing_ids(self.es, list(ids), self.prefix)}
+        from newswire.index.state import known_urls
+
+        return set(known_urls(self.es, urls, datetime.now(timezone.utc), self.prefix))
