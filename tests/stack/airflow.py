@@ -39,8 +39,11 @@ HARNESS_SETTINGS = {
     "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
     # Containers listen on every interface of their own network; here everything stays on loopback.
     "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": "127.0.0.1",
-    # One API process instead of four: two cores are shared by everything here.
+    # One API process instead of four: two cores are shared by everything here. On a busy machine
+    # that process answered a worker's first execution-API call after 49 s: the default 5 s
+    # timeout then kills a healthy task (supervisor SIGKILL) and only its retry runs.
     "AIRFLOW__API__WORKERS": "1",
+    "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
     # Each container has its own host name; these processes share one machine (hostname.py).
     "AIRFLOW__CORE__HOSTNAME_CALLABLE": "newswire_stack_hostname.hostname",
 }
@@ -117,10 +120,10 @@ class Airflow:
 
     root: Path
     api: AirflowAPI
-    spec: dict  # the compose file
-    dotenv: dict[str, str]
+    spec: dict  # the compose file, interpolated with the generated .env
     localizer: compose.Localizer
     base: dict[str, str]  # what every process gets besides its service's environment
+    es: ESCluster
     services: dict[str, Process] = field(default_factory=dict)
     workers: dict[str, Process] = field(default_factory=dict)
     init_output: str = ""
@@ -134,7 +137,7 @@ class Airflow:
             dotenv: the variables a ``.env`` would hold (secrets, ES_PASSWORD, ...).
             sources: the sources file to mount as ``/opt/airflow/config/sources.yaml``.
         """
-        spec = compose.load(compose_file)
+        spec = compose.load(dotenv, compose_file)
         root = Path(tempfile.mkdtemp(prefix="newswire-stack-airflow-"))
         config_dir = root / "config"
         config_dir.mkdir()
@@ -147,7 +150,7 @@ class Airflow:
         own_binds = {"./config": config_dir}
         paths = {
             target: own_binds.get(source) or named_volumes.get(source) or (REPO / source).resolve()
-            for target, source in compose.volume_map(spec, WORKER_SERVICE, dotenv).items()
+            for target, source in compose.volume_map(spec, WORKER_SERVICE).items()
         }
         localizer = compose.Localizer(
             services={
@@ -170,10 +173,10 @@ class Airflow:
             **HARNESS_SETTINGS,
             "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(health_port),
         }
-        init_env = compose.service_environment(spec, "airflow-init", dotenv)
+        init_env = compose.service_environment(spec, "airflow-init")
         api = AirflowAPI(base_url=f"http://127.0.0.1:{api_port}", username=init_env["_AIRFLOW_WWW_USER_USERNAME"],
                          password=init_env["_AIRFLOW_WWW_USER_PASSWORD"])
-        airflow = cls(root=root, api=api, spec=spec, dotenv=dotenv, localizer=localizer, base=base)
+        airflow = cls(root=root, api=api, spec=spec, localizer=localizer, base=base, es=es)
         try:
             airflow._init()
             airflow._start_service("airflow-apiserver", ["--host", "127.0.0.1", "--port", str(api_port)])
@@ -192,12 +195,12 @@ class Airflow:
 
     def environment(self, service: str, hostname: str | None = None) -> dict[str, str]:
         """A process's environment: the service's compose environment, localised, over ``base``."""
-        declared = compose.service_environment(self.spec, service, self.dotenv)
+        declared = compose.service_environment(self.spec, service)
         local = self.localizer.environment(declared, list(self.spec["services"]))
         return {**self.base, **local, "NEWSWIRE_STACK_HOSTNAME": hostname or service}
 
     def command(self, service: str) -> list[str]:
-        return compose.service_command(self.spec, service, self.dotenv)
+        return compose.service_command(self.spec, service)
 
     def _run(self, service: str, cmd: list[str], timeout: float = 600) -> str:
         proc = subprocess.run(cmd, env=self.environment(service), capture_output=True, text=True, timeout=timeout,
@@ -209,7 +212,7 @@ class Airflow:
 
     def _init(self) -> None:
         """What the image entrypoint does for airflow-init, then the newswire-init service's command."""
-        env = compose.service_environment(self.spec, "airflow-init", self.dotenv)
+        env = compose.service_environment(self.spec, "airflow-init")
         airflow = str(VENV_BIN / "airflow")
         if env.get("_AIRFLOW_DB_MIGRATE") == "true":
             self._run("airflow-init", [airflow, "db", "migrate"])
@@ -217,6 +220,7 @@ class Airflow:
             self._run("airflow-init", [airflow, "users", "create", "--username", env["_AIRFLOW_WWW_USER_USERNAME"],
                                        "--password", env["_AIRFLOW_WWW_USER_PASSWORD"], "--role", "Admin",
                                        "--firstname", "Stack", "--lastname", "Admin", "--email", "admin@example.org"])
+        self.es.wait_green()  # the nodes start meanwhile; newswire-init waits for them as in compose
         self.newswire_init()
 
     def newswire_init(self) -> str:

@@ -3,7 +3,7 @@
 The stack harness runs the compose topology as local processes. So that the tests prove the
 compose configuration rather than a copy of it, every Airflow process gets the environment
 its compose service declares, interpolated the way ``docker compose config`` does with a
-generated ``.env``; then the service host names (``postgres``, ``redis``, ``es01``, ...) are
+generated ``.env`` (``support.compose``, which tests/test_compose.py checks); then the service host names (``postgres``, ``redis``, ``es01``, ...) are
 replaced by the local servers' 127.0.0.1 ports and container paths by local directories.
 Anything that still names a compose service afterwards is an error: a setting the harness
 would silently get wrong.
@@ -17,11 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-# `$$`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`, `${VAR?error}`, `$VAR`,
-# as the Compose specification defines interpolation. Applied to the compose file only.
-_VARIABLE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 # scheme://[userinfo@]host[,host...][:port] in a setting's value
 _URL = re.compile(r"(?P<scheme>\b[a-z][a-z0-9+.-]*://)(?P<auth>[^@/\s,]*@)?(?P<hosts>[\w.-]+(?:,[\w.-]+)*)(?::(?P<port>\d+))?")
 DEFAULT_PORTS = {"postgresql": 5432, "postgres": 5432, "redis": 6379, "http": 80, "https": 443}
@@ -37,48 +32,25 @@ class ComposeError(ValueError):
     """The compose file cannot be turned into a local configuration (a missing variable, an unmapped host)."""
 
 
-def interpolate(value: str, env: Mapping[str, str]) -> str:
-    """``value`` with its variables substituted from ``env``, as Compose does.
+def load(variables: Mapping[str, str], compose_file: Path) -> dict:
+    """The compose file interpolated with ``variables`` as `docker compose config` does (support.compose)."""
+    from support import compose as resolver
 
-    Raises:
-        ComposeError: for ``${VAR:?message}`` (or ``?``) whose variable is unset (or empty).
-    """
-
-    def substitute(match: re.Match) -> str:
-        if match.group(0) == "$$":
-            return "$"
-        name = match.group(1) or match.group(4)
-        operator, argument = match.group(2), match.group(3) or ""
-        present = name in env
-        current = env.get(name, "")
-        if operator is None:
-            return current
-        blank = not present or (operator.startswith(":") and current == "")
-        if operator.endswith("-"):
-            return interpolate(argument, env) if blank else current
-        if operator.endswith("?"):
-            if blank:
-                raise ComposeError(f"{name}: {argument or 'required variable is missing'}")
-            return current
-        return "" if blank else interpolate(argument, env)  # `+`: the alternative when set
-
-    return _VARIABLE.sub(substitute, value)
+    try:
+        return resolver.load(variables, compose_file)
+    except resolver.InterpolationError as err:
+        raise ComposeError(str(err)) from None
 
 
-def load(path: Path) -> dict:
-    """The compose file as data, with YAML anchors and merge keys resolved."""
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-def service_environment(compose: dict, service: str, env: Mapping[str, str]) -> dict[str, str]:
-    """The interpolated environment a service declares (list or mapping form)."""
+def service_environment(compose: dict, service: str) -> dict[str, str]:
+    """The environment a service of the interpolated file declares (list or mapping form)."""
     declared = compose["services"][service].get("environment") or {}
     if isinstance(declared, list):
-        declared = dict(item.split("=", 1) if "=" in item else (item, env.get(item, "")) for item in declared)
-    return {name: interpolate(str(value), env) for name, value in declared.items() if value is not None}
+        declared = dict(item.split("=", 1) for item in declared if "=" in item)
+    return {name: str(value) for name, value in declared.items() if value is not None}
 
 
-def service_command(compose: dict, service: str, env: Mapping[str, str]) -> list[str]:
+def service_command(compose: dict, service: str) -> list[str]:
     """The service's entrypoint and command as one argument list (the image entrypoint omitted)."""
     spec = compose["services"][service]
     parts: list[str] = []
@@ -87,14 +59,14 @@ def service_command(compose: dict, service: str, env: Mapping[str, str]) -> list
         if value is None:
             continue
         parts.extend(value.split() if isinstance(value, str) else [str(v) for v in value])
-    return [interpolate(p, env) for p in parts]
+    return parts
 
 
-def volume_map(compose: dict, service: str, env: Mapping[str, str]) -> dict[str, str]:
+def volume_map(compose: dict, service: str) -> dict[str, str]:
     """``{container path: source}`` for a service's volumes (a bind's ``./x`` or a named volume)."""
     mounts: dict[str, str] = {}
     for volume in compose["services"][service].get("volumes") or []:
-        source, target, *_ = interpolate(str(volume), env).split(":")
+        source, target, *_ = str(volume).split(":")
         mounts[target] = source
     return mounts
 

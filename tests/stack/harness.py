@@ -148,7 +148,8 @@ class Stack:
             stack.callback(postgres.stop)
             redis = Redis.start(password=secret())
             stack.callback(redis.stop)
-            es = ESCluster.start(heap=es_heap, newswire_password=secret(), index_prefix=INDEX_PREFIX)
+            # Airflow's database set-up runs while the nodes start; newswire-init waits for green.
+            es = ESCluster.start(heap=es_heap, newswire_password=secret(), index_prefix=INDEX_PREFIX, wait=False)
             stack.callback(es.stop)
             airflow = Airflow.start(postgres=postgres, redis=redis, es=es, sources=sources, workers=workers,
                                     dotenv=dotenv_for(es, postgres, redis, worker_concurrency=worker_concurrency))

@@ -1,4 +1,4 @@
-"""The harness's reading of docker-compose.yml: interpolation as Compose does it, hosts moved to 127.0.0.1.
+"""The harness's reading of docker-compose.yml: the Airflow services' settings moved to 127.0.0.1.
 
 Plain unit tests (no stack): they run in every ``pytest``.
 """
@@ -22,24 +22,14 @@ LOCAL = compose.Localizer(
 )
 
 
-@pytest.mark.parametrize(("value", "env", "expected"), [
-    ("${A:-x}", {}, "x"), ("${A:-x}", {"A": ""}, "x"), ("${A-x}", {"A": ""}, ""), ("${A-x}", {}, "x"),
-    ("${A:?no}", {"A": "1"}, "1"), ("$$HOSTNAME", {}, "$HOSTNAME"), ("a${A}b$A", {"A": "-"}, "a-b-"),
-    ("${A:+set}", {"A": "1"}, "set"), ("${A:+set}", {"A": ""}, ""),
-])
-def test_interpolation_follows_compose(value, env, expected):
-    assert compose.interpolate(value, env) == expected
-
-
-@pytest.mark.parametrize(("value", "env"), [("${A:?set A}", {}), ("${A:?set A}", {"A": ""}), ("${A?set A}", {})])
-def test_a_required_blank_variable_is_refused(value, env):
-    with pytest.raises(compose.ComposeError, match="A"):
-        compose.interpolate(value, env)
+def test_a_blank_secret_is_refused():
+    with pytest.raises(compose.ComposeError, match="POSTGRES_PASSWORD"):
+        compose.load({**DOTENV, "POSTGRES_PASSWORD": ""}, REPO / "docker-compose.yml")
 
 
 def test_the_compose_airflow_settings_move_to_local_ports_and_paths():
-    spec = compose.load(REPO / "docker-compose.yml")
-    env = LOCAL.environment(compose.service_environment(spec, "airflow-worker", DOTENV), list(spec["services"]))
+    spec = compose.load(DOTENV, REPO / "docker-compose.yml")
+    env = LOCAL.environment(compose.service_environment(spec, "airflow-worker"), list(spec["services"]))
     assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == "postgresql+psycopg2://airflow:pg1@127.0.0.1:15432/airflow"
     assert env["AIRFLOW__CELERY__BROKER_URL"] == "redis://:rd1@127.0.0.1:16379/0"
