@@ -104,10 +104,15 @@ class AirflowAPI:
     def wait_run(self, dag_id: str, run_id: str, timeout: float, on_poll=None) -> str:
         """Poll until the run is finished; ``on_poll(task_instances)`` sees every poll."""
         deadline = time.monotonic() + timeout
+        state = "unknown"
         while time.monotonic() < deadline:
-            state = self.run_state(dag_id, run_id)
-            if on_poll is not None:
-                on_poll(self.task_instances(dag_id, run_id))
+            try:
+                state = self.run_state(dag_id, run_id)
+                if on_poll is not None:
+                    on_poll(self.task_instances(dag_id, run_id))
+            except httpx.TransportError:  # a busy api-server missed one answer: ask again
+                time.sleep(5)
+                continue
             if state in ("success", "failed"):
                 return state
             time.sleep(2)
