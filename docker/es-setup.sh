@@ -78,7 +78,23 @@ es_call() {
   fail "$method $path: no answer after $ATTEMPTS attempts"
 }
 
+# As Elastic's setup does: the node is up, with security on, once it asks for credentials.
+wait_for_node() {
+  local attempt status
+  for ((attempt = 1; attempt <= ATTEMPTS; attempt++)); do
+    status=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" "$ES_URL/" || true)
+    case "$status" in
+      401) return 0 ;;
+      200) fail "$ES_URL answers without credentials: security is off" ;;
+    esac
+    echo "es-setup: waiting for $ES_URL (${status/#000/no connection}), attempt $attempt of $ATTEMPTS"
+    sleep "$INTERVAL"
+  done
+  fail "no Elasticsearch at $ES_URL after $ATTEMPTS attempts"
+}
+
 echo "waiting for the cluster at $ES_URL"
+wait_for_node
 es_call GET "/_cluster/health?wait_for_status=yellow&timeout=5s"
 
 echo "setting kibana_system's password"

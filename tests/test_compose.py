@@ -14,9 +14,7 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -28,6 +26,7 @@ from newswire.kibana.validate import OLDEST_KIBANA, version_tuple
 from newswire.settings import Settings
 from support import compose
 from support.compose import InterpolationError, interpolate
+from support.jsonapi import JsonApiServer
 
 REPO = compose.REPO
 COMPOSE = compose.COMPOSE_FILE
@@ -294,69 +293,29 @@ def test_kibana_url_unset_means_the_bundled_kibana_and_empty_means_none():
 _LOAD_PLUGINS = """
 import json, sys
 from airflow._shared.plugins_manager.plugins_manager import _load_plugins_from_plugin_directory
-plugins, errors = _load_plugins_from_plugin_directory(sys.argv[1])
-loaded = sorted(m for m in sys.modules if m in {"settings", "config", "models", "pipeline"})
-print(json.dumps({"plugins": len(plugins), "errors": len(errors), "top_level_modules": loaded}))
+for folder, syntax in json.loads(sys.argv[1]):
+    plugins, errors = _load_plugins_from_plugin_directory(folder, ignore_file_syntax=syntax)
+    loaded = sorted(m for m in sys.modules if m in {"settings", "config", "models", "pipeline"})
+    print(json.dumps({"plugins": len(plugins), "errors": len(errors), "top_level_modules": loaded}))
 """
 
 
-def _plugin_load(folder: Path, tmp_path: Path) -> dict:
-    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "airflow")}
-    result = subprocess.run([sys.executable, "-c", _LOAD_PLUGINS, str(folder)], capture_output=True, text=True,
-                            timeout=300, env=env, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 def test_airflowignore_keeps_airflow_from_importing_the_package_as_plugins(tmp_path):
-    assert _plugin_load(REPO / "plugins", tmp_path) == {"plugins": 0, "errors": 0, "top_level_modules": []}
-    bare = tmp_path / "bare"
+    """Airflow's own plugin-folder loader, in a child process (it imports what it finds as top-level modules)."""
+    bare = tmp_path / "bare"  # the same folder without the ignore file
     bare.mkdir()
     (bare / "newswire").symlink_to(REPO / "plugins" / "newswire")
-    without = _plugin_load(bare, tmp_path)  # the same folder without the ignore file
+    # [core] dag_ignore_file_syntax, which the loader follows, both ways; the bare folder last
+    runs = [(str(REPO / "plugins"), "glob"), (str(REPO / "plugins"), "regexp"), (str(bare), "glob")]
+    result = subprocess.run([sys.executable, "-c", _LOAD_PLUGINS, json.dumps(runs)], capture_output=True, text=True,
+                            timeout=600, env={**os.environ, "AIRFLOW_HOME": str(tmp_path / "airflow")}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    glob, regexp, without = (json.loads(line) for line in result.stdout.splitlines() if line.startswith('{"plugins"'))
+    assert glob == regexp == {"plugins": 0, "errors": 0, "top_level_modules": []}
     assert without["top_level_modules"] and without["errors"] > 0
 
 
 # ---- docker/es-setup.sh against a stand-in cluster -------------------------------------------
-
-class _FakeCluster:
-    """A real HTTP server on 127.0.0.1 recording es-setup's calls; answers from ``statuses`` first, then 200."""
-
-    def __init__(self, statuses: list[int] | None = None):
-        self.calls: list[tuple[str, str, dict | None, str]] = []
-        self.statuses = list(statuses or [])
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _any(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                outer.calls.append((self.command, self.path, json.loads(body) if body else None,
-                                    self.headers.get("Authorization", "")))
-                status = outer.statuses.pop(0) if outer.statuses else 200
-                data = json.dumps({"status": status}).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_PUT = _any
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self):
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-
 
 def _es_setup(url: str, tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess:
     """Run the script with the environment compose gives es-setup, pointed at ``url``."""
@@ -367,11 +326,18 @@ def _es_setup(url: str, tmp_path: Path, **overrides: str) -> subprocess.Complete
                           text=True, timeout=60)
 
 
+def _secured(request):
+    """Like a node with security on: no credentials, no answer."""
+    if "Authorization" not in request.headers:
+        return 401, {"error": {"reason": "missing authentication credentials for REST request [/]"}}
+    return 200, {}
+
+
 def test_es_setup_creates_the_least_privilege_users(tmp_path):
-    with _FakeCluster(statuses=[503]) as cluster:
+    with JsonApiServer(_secured, statuses=[503]) as cluster:
         result = _es_setup(cluster.url, tmp_path)
     assert result.returncode == 0, result.stderr
-    calls = {(method, path.split("?")[0]): body for method, path, body, _auth in cluster.calls}
+    calls = {(r.method, r.path.split("?")[0]): r.json() for r in cluster.requests}
     assert calls[("POST", "/_security/user/kibana_system/_password")] == {"password": "kibanasys1"}
     assert calls[("PUT", "/_security/role/newswire")] == {
         "cluster": ["monitor", "manage_index_templates"],
@@ -381,23 +347,34 @@ def test_es_setup_creates_the_least_privilege_users(tmp_path):
     kibana_role = calls[("PUT", "/_security/role/newswire_kibana")]
     assert "indices" not in kibana_role and kibana_role["applications"][0]["resources"] == ["space:default"]
     assert calls[("PUT", "/_security/user/newswire_kibana")] == {"password": "kibanaimp1", "roles": ["newswire_kibana"]}
-    assert len(cluster.calls) == 7  # the wait answered 503 once, then every call once
-    assert {auth for *_, auth in cluster.calls} == {"Basic ZWxhc3RpYzplbGFzdGljcHcx"}  # elastic:elasticpw1
+    # not up (503), up and asking for credentials (401), then each call once, as elastic:elasticpw1
+    assert [r.path for r in cluster.requests[:2]] == ["/", "/"] and len(cluster.requests) == 8
+    assert {r.headers.get("Authorization") for r in cluster.requests[2:]} == {"Basic ZWxhc3RpYzplbGFzdGljcHcx"}
 
 
 def test_es_setup_stops_at_once_on_a_permanent_error(tmp_path):
-    with _FakeCluster(statuses=[200, 401]) as cluster:
+    with JsonApiServer(statuses=[401, 401]) as cluster:  # up; then the elastic password is wrong
         started = time.monotonic()
         result = _es_setup(cluster.url, tmp_path, ES_SETUP_INTERVAL="5")
-    assert result.returncode == 1 and "answered 401" in result.stderr
-    assert len(cluster.calls) == 2 and time.monotonic() - started < 5  # no retry of a wrong password
+    assert result.returncode == 1 and "GET /_cluster/health" in result.stderr and "answered 401" in result.stderr
+    assert len(cluster.requests) == 2 and time.monotonic() - started < 5  # no retry of a wrong password
 
 
 def test_es_setup_gives_up_after_its_attempts(tmp_path):
-    with _FakeCluster(statuses=[503] * 10) as cluster:
+    with JsonApiServer(statuses=[503] * 10) as cluster:
         result = _es_setup(cluster.url, tmp_path)
-    assert result.returncode == 1 and "after 4 attempts" in result.stderr
-    assert len(cluster.calls) == 4
+    assert result.returncode == 1 and "no Elasticsearch at" in result.stderr and "after 4 attempts" in result.stderr
+    assert len(cluster.requests) == 4
+    with JsonApiServer(_secured, statuses=[401] + [503] * 10) as cluster:  # up, then the cluster never forms
+        result = _es_setup(cluster.url, tmp_path)
+    assert result.returncode == 1 and "no answer after 4 attempts" in result.stderr
+    assert len(cluster.requests) == 5
+
+
+def test_es_setup_refuses_a_cluster_without_security(tmp_path):
+    with JsonApiServer() as cluster:  # answers 200 without credentials
+        result = _es_setup(cluster.url, tmp_path)
+    assert result.returncode == 1 and "security is off" in result.stderr and len(cluster.requests) == 1
 
 
 @pytest.mark.parametrize(("name", "value", "message"), [
@@ -408,6 +385,6 @@ def test_es_setup_gives_up_after_its_attempts(tmp_path):
     ("KIBANA_ENCRYPTION_KEY", "short", "at least 32"),
 ])
 def test_es_setup_refuses_blank_bundled_secrets_before_any_call(tmp_path, name, value, message):
-    with _FakeCluster() as cluster:
+    with JsonApiServer() as cluster:
         result = _es_setup(cluster.url, tmp_path, **{name: value})
-    assert result.returncode == 1 and message in result.stderr and cluster.calls == []
+    assert result.returncode == 1 and message in result.stderr and cluster.requests == []

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 import time
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import yaml
@@ -33,6 +31,7 @@ from newswire.kibana import (
 )
 from newswire.settings import Settings
 from support.compose import COMPOSE_FILE as COMPOSE
+from support.jsonapi import JsonApiServer, Request
 
 def _lens(objects, suffix):
     return next(o for o in objects if o["type"] == "lens" and o["id"].endswith(suffix))
@@ -72,6 +71,11 @@ BROKEN = {
         lambda objs: _data_view(objs).update(typeMigrationVersion="8.1.0"), "newer than 8.0.0"),
     "lens newer than Kibana knows": (
         lambda objs: _lens(objs, "duplicate-ratio").update(typeMigrationVersion="99.0.0"), "newest Kibana knows for lens"),
+    "lens older than its formBased shape": (
+        lambda objs: _lens(objs, "duplicate-ratio").update(typeMigrationVersion="8.5.0"), "migrations older than 8.6.0"),
+    "a type with no known ceiling": (
+        lambda objs: objs.append({**copy.deepcopy(objs[0]), "type": "visualization", "id": "v"}),
+        "no known typeMigrationVersion ceiling for type visualization"),
     "core version newer than Kibana": (
         lambda objs: objs[0].update(coreMigrationVersion="99.1.0"), "coreMigrationVersion 99.1.0 is newer than Kibana"),
     "reference to a missing object": (lambda objs: objs.remove(_data_view(objs, "runs")), "to missing index-pattern"),
@@ -138,9 +142,11 @@ def test_each_broken_variant_is_refused(case):
 
 def test_split_charts_rank_terms_over_the_whole_range_and_freshness_is_a_median():
     objects = saved_objects("newswire")
-    for suffix in ("articles-per-source", "failed-fetches", "freshness-lag"):
+    for suffix in ("articles-per-source", "failed-fetches"):
         assert _layer(_lens(objects, suffix))["columnOrder"] == ["split", "x", "y"]
-    assert _layer(_lens(objects, "freshness-lag"))["columns"]["y"]["operationType"] == "median"
+    freshness = _layer(_lens(objects, "freshness-lag"))
+    assert freshness["columnOrder"] == ["x", "y", "y95"]  # p50 and p95 over time, bucket first
+    assert {freshness["columns"][c]["operationType"] for c in ("y", "y95")} == {"median"}
     grid = {p["panelIndex"]: p["gridData"] for p in _panels(objects)}
     assert grid["p6"] == {"x": 0, "y": 45, "w": 48, "h": 15, "i": "p6"}  # its own row, under p5
 
@@ -163,7 +169,7 @@ def test_objects_are_complete_and_references_resolve():
     chart_titles = {by_id[(r["type"], r["id"])]["attributes"]["title"] for r in refs.values()}
     assert chart_titles >= {"Articles per source over time", "Duplicate ratio (canonical vs copies)",
                             "Top claim speakers", "Failed fetches per source",
-                            "Freshness lag (median seconds, published to indexed)"}
+                            "Freshness lag p50 and p95 (seconds, published to indexed)"}
     articles_view = by_id[("index-pattern", "newswire-articles-data-view")]["attributes"]
     assert {f["value"] for f in json.loads(articles_view["sourceFilters"])} >= {"band_keys", "minhash"}
 
@@ -173,56 +179,27 @@ def test_committed_export_is_current():
     assert "t-x-articles" in ndjson_for("t-x") and "newswire-" not in ndjson_for("t-x")
 
 
-class _FakeKibana:
-    """A real HTTP server on 127.0.0.1 answering like Kibana's import API, recording each request."""
+class _FakeKibana(JsonApiServer):
+    """Answers like Kibana's import API (xsrf header, multipart NDJSON, conflicts without overwrite)."""
 
     def __init__(self, statuses: list[int] | None = None):
-        self.requests: list[dict] = []
+        super().__init__(self._import, statuses)
         self.stored: dict[tuple[str, str], dict] = {}
-        self.statuses = list(statuses or [])
-        outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                outer.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                if outer.statuses:
-                    return self._reply(outer.statuses.pop(0), {"message": "not ready"})
-                if "kbn-xsrf" not in self.headers:
-                    return self._reply(400, {"message": "Request must contain a kbn-xsrf header."})
-                message = BytesParser(policy=HTTP).parsebytes(
-                    b"Content-Type: " + self.headers["Content-Type"].encode() + b"\r\n\r\n" + body
-                )
-                part = next(message.iter_parts())
-                objects = [json.loads(line) for line in part.get_payload(decode=True).decode().splitlines() if line]
-                overwrite = "overwrite=true" in self.path
-                conflicts = [o for o in objects if (o["type"], o["id"]) in outer.stored and not overwrite]
-                for obj in objects:
-                    outer.stored[(obj["type"], obj["id"])] = obj
-                self._reply(200, {"success": not conflicts, "successCount": len(objects) - len(conflicts),
-                                  "errors": [{"id": o["id"], "error": {"type": "conflict"}} for o in conflicts]})
-
-            def _reply(self, status, payload):
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self):
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+    def _import(self, request: Request) -> tuple[int, dict]:
+        if "kbn-xsrf" not in request.headers:
+            return 400, {"message": "Request must contain a kbn-xsrf header."}
+        message = BytesParser(policy=HTTP).parsebytes(
+            b"Content-Type: " + request.headers["Content-Type"].encode() + b"\r\n\r\n" + request.body
+        )
+        part = next(message.iter_parts())
+        objects = [json.loads(line) for line in part.get_payload(decode=True).decode().splitlines() if line]
+        overwrite = "overwrite=true" in request.path
+        conflicts = [o for o in objects if (o["type"], o["id"]) in self.stored and not overwrite]
+        for obj in objects:
+            self.stored[(obj["type"], obj["id"])] = obj
+        return 200, {"success": not conflicts, "successCount": len(objects) - len(conflicts),
+                     "errors": [{"id": o["id"], "error": {"type": "conflict"}} for o in conflicts]}
 
 
 def test_import_posts_multipart_with_xsrf_and_is_idempotent():
@@ -233,17 +210,17 @@ def test_import_posts_multipart_with_xsrf_and_is_idempotent():
     assert first["successCount"] == second["successCount"] == len(ndjson.splitlines())
     assert len(kibana.stored) == len(ndjson.splitlines())  # same ids: replaced, not added
     request = kibana.requests[0]
-    assert request["path"] == "/api/saved_objects/_import?overwrite=true"
-    assert request["headers"]["kbn-xsrf"] and request["headers"]["Authorization"].startswith("Basic ")
-    assert request["headers"]["Content-Type"].startswith("multipart/form-data; boundary=")
-    assert b'name="file"; filename="newswire.ndjson"' in request["body"]
+    assert request.path == "/api/saved_objects/_import?overwrite=true"
+    assert request.headers["kbn-xsrf"] and request.headers["Authorization"].startswith("Basic ")
+    assert request.headers["Content-Type"].startswith("multipart/form-data; boundary=")
+    assert b'name="file"; filename="newswire.ndjson"' in request.body
 
 
 def test_import_waits_for_kibana_and_reports_failures():
     with _FakeKibana(statuses=[503, 503]) as kibana:
         result = import_saved_objects(kibana.url, ndjson_for("p"), space="news", wait_seconds=30, retry_interval=0.05)
         assert result["success"] and len(kibana.requests) == 3
-        assert kibana.requests[-1]["path"].startswith("/s/news/api/saved_objects/_import")
+        assert kibana.requests[-1].path.startswith("/s/news/api/saved_objects/_import")
     with _FakeKibana(statuses=[500]) as kibana, pytest.raises(KibanaImportError, match="500"):
         import_saved_objects(kibana.url, ndjson_for("p"))
 

@@ -6,8 +6,10 @@ Imported only by the DAG files and their tasks; the CLI never imports Airflow.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 from newswire.config import SourceConfig, SourcesConfig, load_config
@@ -16,6 +18,8 @@ from newswire.settings import Settings
 ES_CONNECTION_ID = "newswire_es"
 MANUAL = "manual"
 _HOST_PORT = re.compile(r"[^:\[\]]+:\d+")  # host:port (an IPv6 address without brackets has more colons)
+
+log = logging.getLogger(__name__)
 
 
 def sources_path() -> Path:
@@ -39,12 +43,32 @@ def settings_from_airflow() -> Settings:
     from airflow.sdk import Connection
     from airflow.sdk.exceptions import AirflowRuntimeError
 
-    base = Settings.from_env()
     try:
         conn = Connection.get(ES_CONNECTION_ID)
-    except (AirflowRuntimeError, LookupError):
-        return base
-    return settings_from_connection(base, conn)
+    except (AirflowRuntimeError, LookupError) as exc:
+        return _without_connection(exc)
+    return settings_from_connection(Settings.from_env(), conn)
+
+
+async def settings_from_airflow_async() -> Settings:
+    """:func:`settings_from_airflow` for async code (the triggerer), where the blocking lookup is not allowed."""
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowRuntimeError
+
+    try:
+        conn = await Connection.async_get(ES_CONNECTION_ID)
+    except (AirflowRuntimeError, LookupError) as exc:
+        return _without_connection(exc)
+    return settings_from_connection(Settings.from_env(), conn)
+
+
+def _without_connection(exc: Exception) -> Settings:
+    base = Settings.from_env()
+    # Said out loud: a misspelt or missing connection otherwise looks like a healthy run
+    # against whatever ELASTICSEARCH_URL (or 127.0.0.1) happens to answer.
+    log.warning("Airflow connection %r not found (%s); using Elasticsearch at %s from the environment",
+                ES_CONNECTION_ID, exc, base.es_url)
+    return base
 
 
 def settings_from_connection(base: Settings, conn) -> Settings:
@@ -75,8 +99,19 @@ def schedule_slug(schedule: str | None) -> str:
 
 
 def schedule_groups(config: SourcesConfig) -> dict[str | None, list[SourceConfig]]:
-    """Enabled sources grouped by their schedule, in file order."""
+    """Enabled sources grouped by their schedule, in file order; watched sources are streamed instead."""
     groups: dict[str | None, list[SourceConfig]] = {}
     for source in config.enabled:
-        groups.setdefault(source.schedule, []).append(source)
+        if source.watch is None:
+            groups.setdefault(source.schedule, []).append(source)
     return groups
+
+
+def watched_sources(config: SourcesConfig) -> list[SourceConfig]:
+    """Enabled sources in stream mode (``watch:`` set), in file order."""
+    return [s for s in config.enabled if s.watch is not None]
+
+
+def task_timeout(sources: list[SourceConfig]) -> timedelta:
+    """The execution_timeout for a DAG's tasks: the longest ``task_timeout`` of its sources."""
+    return max((s.task_timeout for s in sources), default=SourceConfig.model_fields["task_timeout"].default)

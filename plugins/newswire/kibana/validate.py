@@ -7,7 +7,8 @@ source and applied here, by `newswire setup` before it imports and by the tests:
   newer than the newest migration it knows for the type ("belongs to a more recent version of
   Kibana"): that is the highest of the type's legacy migrations, its
   ``convertToMultiNamespaceTypeVersion`` and its model versions (written ``10.<n>.0``).
-  ``coreMigrationVersion`` may not be newer than Kibana itself.
+  ``coreMigrationVersion`` may not be newer than Kibana itself. A version too old makes Kibana
+  run migrations written for an older shape of the object.
 - References. Import reports ``missing_references`` for a reference to an object that is
   neither imported with it nor present; a dashboard panel finds its object through the
   reference named ``<panelIndex>:<panelRefName>``; a Lens layer through
@@ -38,6 +39,11 @@ OLDEST_KIBANA = "9.0.0"
 #: and a higher value is refused. dashboard has had model versions 1 and 2 since 8.x (10.2.0);
 #: search and lens are held to their newest legacy migration, which every 9.x knows.
 TYPE_VERSION_CEILINGS = {"index-pattern": "8.0.0", "search": "8.0.0", "lens": "8.9.0", "dashboard": "10.2.0"}
+
+#: Per type, the oldest ``typeMigrationVersion`` the objects' shape allows: Kibana runs every
+#: migration newer than the declared version, and Lens's migrations before 8.6.0 read the
+#: ``datasourceStates.indexpattern`` shape that 8.6.0 renamed to the ``formBased`` these objects use.
+TYPE_VERSION_FLOORS = {"lens": "8.6.0"}
 
 #: Elasticsearch field type -> the type Kibana's data views give it.
 KIBANA_FIELD_TYPES = {
@@ -99,8 +105,9 @@ def problems(objects: list[dict[str, Any]], field_types: Callable[[str], dict[st
         for ref in obj.get("references", []):
             if (ref["type"], ref["id"]) not in by_key:
                 out.append(f"{where}: reference {ref['name']} to missing {ref['type']} {ref['id']}")
-        checker = {"index-pattern": _data_view, "search": _search, "lens": _lens, "dashboard": _dashboard}[obj["type"]]
-        out += [f"{where}: {p}" for p in checker(obj, kinds, field_types)]
+        checker = _CHECKS.get(obj["type"])
+        if checker is not None:  # an unknown type is reported by _versions
+            out += [f"{where}: {p}" for p in checker(obj, kinds, field_types)]
     return out
 
 
@@ -111,6 +118,10 @@ def _versions(obj: dict[str, Any], kibana_version: str) -> list[str]:
         return [f"no known typeMigrationVersion ceiling for type {obj['type']}"]
     if version_tuple(obj["typeMigrationVersion"]) > version_tuple(ceiling):
         out.append(f"typeMigrationVersion {obj['typeMigrationVersion']} is newer than {ceiling}, the newest Kibana knows for {obj['type']}")
+    floor = TYPE_VERSION_FLOORS.get(obj["type"])
+    if floor and version_tuple(obj["typeMigrationVersion"]) < version_tuple(floor):
+        out.append(f"typeMigrationVersion {obj['typeMigrationVersion']} makes Kibana run migrations older than {floor} "
+                   "that expect another shape")
     if version_tuple(obj["coreMigrationVersion"]) > version_tuple(kibana_version):
         out.append(f"coreMigrationVersion {obj['coreMigrationVersion']} is newer than Kibana {kibana_version}")
     return out
@@ -268,3 +279,6 @@ def _dashboard(obj, kinds, field_types) -> list[str]:
         elif ref["type"] != panel["type"]:
             out.append(f"panel {pid}: its reference is a {ref['type']}, the panel a {panel['type']}")
     return out
+
+
+_CHECKS = {"index-pattern": _data_view, "search": _search, "lens": _lens, "dashboard": _dashboard}
