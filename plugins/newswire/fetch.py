@@ -38,7 +38,6 @@ Content-Encoding layer inflated in bounded steps (at most ``MAX_ENCODINGS`` laye
 
 from __future__ import annotations
 
-import codecs
 import email.utils
 import ipaddress
 import logging
@@ -817,60 +816,4 @@ def decoded_chunks(raw: Iterator[bytes], content_encoding: str | None) -> Iterat
     for encoding in reversed(layers):  # the last applied is undone first
         stream = _inflate(stream, encoding)
     return stream
-
-
-# ---------------------------------------------------------------- text decoding
-
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-
-
-def declared_charset(headers: dict[str, str]) -> str | None:
-    """The charset parameter of the Content-Type header, if any and known to Python."""
-    match = re.search(r"charset\s*=\s*[\"']?([^\s;\"']+)", headers.get("content-type", ""), re.IGNORECASE)
-    return _known_codec(match.group(1)) if match else None
-
-
-def _known_codec(name: str | bytes) -> str | None:
-    if isinstance(name, bytes):
-        name = name.decode("ascii", "ignore")
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
-
-
-def decode_body(body: bytes, headers: dict[str, str]) -> tuple[str, str]:
-    """Decode a text body; returns ``(text, encoding used)``. Never raises.
-
-    Order: a byte-order mark; the header's charset; an HTML ``<meta charset>``; UTF-8. A candidate
-    is used only if the bytes decode with it cleanly, so a *wrong* declaration (say ``utf-8`` on a
-    Latin-1 body) falls through to detection (charset_normalizer; windows-1252 wins ties), and
-    finally to cp1252 with replacement characters.
-    """
-    for bom, codec in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
-        if body.startswith(bom):
-            return body.decode(codec, errors="replace"), codec
-    meta = _META_CHARSET.search(body[:4096])
-    candidates = [declared_charset(headers), _known_codec(meta.group(1)) if meta else None, "utf-8"]
-    for codec in dict.fromkeys(c for c in candidates if c):
-        try:
-            return body.decode(codec), codec
-        except (UnicodeDecodeError, LookupError):
-            continue
-    from charset_normalizer import from_bytes  # trafilatura's own dependency
-
-    matches = list(from_bytes(body[:200_000]))
-    if matches:
-        best = matches[0]
-        tied = [m.encoding for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
-        # Short Western texts fit several single-byte codecs equally well; the web's usual
-        # mislabelled charset is windows-1252 (WHATWG maps "latin1" to it), so it wins ties.
-        encoding = "cp1252" if "cp1252" in tied else best.encoding
-        return body.decode(encoding, errors="replace"), encoding
-    return body.decode("cp1252", errors="replace"), "cp1252"
-
-
-def page_text(page: Page) -> str:
-    """A page's body as text (see :func:`decode_body`)."""
-    return decode_body(page.body, page.headers)[0]
 

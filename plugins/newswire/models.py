@@ -92,6 +92,7 @@ class Article:
     text: str = ""
     authors: list[str] = field(default_factory=list)
     published: datetime | None = None
+    date_source: str | None = None  # where ``published`` came from: "page" (its metadata), "feed" (the entry), None
     fetched_at: datetime | None = None
     language: str | None = None
     site_name: str | None = None
