@@ -65,9 +65,7 @@ def page_meta(tree, url: str | None) -> PageMeta:
             LOGGER.debug("JSON-LD metadata failed: %s", err)
         doc.title = doc.title or extract_title(tree)
         doc.author = doc.author or extract_author(tree)
-        date_params = set_date_params(False)  # no free-text search: a year in running text is never a date
-        date_params["url"] = doc.url or url
-        doc.date = find_date(tree, **date_params)
+        doc.date = page_date(tree, doc.url or url)
         doc.sitename = doc.sitename or extract_sitename(tree)
         if doc.sitename:
             doc.sitename = doc.sitename.lstrip("@")
@@ -148,6 +146,24 @@ def _scan_head(tree) -> dict:
             paywall = paywall or bool(_PAYWALL.search(element.text[:200_000]))
             article = article or bool(_ARTICLE_TYPE.search(element.text[:200_000]))
     return {"canonical": canonical or og_url, "timestamps": timestamps[:8], "paywall": paywall, "article": article}
+
+
+def page_date(tree, url: str | None) -> str | None:
+    """The publication day the page states (YYYY-MM-DD), or None; a year in running text is never one.
+
+    First htmldate without its free-text search: the URL, meta elements, JSON-LD, ``<time>``
+    and date-classed elements, timestamps. Only when those say nothing, its free-text search,
+    whose result is kept only when it names a day: htmldate turns a bare year ("the 2016
+    election") or a month into the 1st, so a 1st from that search is a guess and is dropped.
+    """
+    params = set_date_params(False)
+    params["url"] = url
+    found = find_date(tree, **params)
+    if found:
+        return found
+    params["extensive_search"] = True
+    guessed = find_date(tree, **params)
+    return guessed if guessed and not guessed.endswith("-01") else None
 
 
 def _published(date: str | None, timestamps: list[str]) -> datetime | None:
