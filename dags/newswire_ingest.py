@@ -24,7 +24,9 @@ from datetime import datetime, timedelta, timezone
 from airflow.sdk import dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from newswire.airflow_support import MANUAL, load_sources, schedule_groups, schedule_slug, settings_from_airflow
+from newswire.airflow_support import (
+    MANUAL, load_sources, schedule_groups, schedule_slug, settings_from_airflow, task_timeout,
+)
 
 ALL_SOURCES = "*"
 DEFAULT_ARGS = {
@@ -36,8 +38,12 @@ DEFAULT_ARGS = {
 }
 
 
-def build_ingest_dag(dag_id: str, schedule: str | None, selects: str | None):
-    """An ingestion DAG over the enabled sources whose schedule is ``selects`` (``ALL_SOURCES``: all)."""
+def build_ingest_dag(dag_id: str, schedule: str | None, selects: str | None, execution_timeout: timedelta):
+    """An ingestion DAG over the enabled sources whose schedule is ``selects`` (``ALL_SOURCES``: all).
+
+    ``execution_timeout`` bounds every task (from the sources' ``task_timeout``): a stalled
+    task fails and is retried instead of holding its slot for ever.
+    """
 
     @dag(
         dag_id=dag_id,
@@ -45,7 +51,7 @@ def build_ingest_dag(dag_id: str, schedule: str | None, selects: str | None):
         start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
         catchup=False,
         max_active_runs=1,
-        default_args=DEFAULT_ARGS,
+        default_args={**DEFAULT_ARGS, "execution_timeout": execution_timeout},
         tags=["newswire", "ingest"],
         doc_md=__doc__,
     )
@@ -96,7 +102,8 @@ def build_ingest_dag(dag_id: str, schedule: str | None, selects: str | None):
     return ingest()
 
 
-build_ingest_dag("newswire_ingest", None, ALL_SOURCES)
-for _schedule in schedule_groups(load_sources()):
+_config = load_sources()
+build_ingest_dag("newswire_ingest", None, ALL_SOURCES, task_timeout(_config.enabled))
+for _schedule, _sources in schedule_groups(_config).items():
     if schedule_slug(_schedule) != MANUAL:
-        build_ingest_dag(f"newswire_ingest_{schedule_slug(_schedule)}", _schedule, _schedule)
+        build_ingest_dag(f"newswire_ingest_{schedule_slug(_schedule)}", _schedule, _schedule, task_timeout(_sources))

@@ -13,7 +13,7 @@ from support.webserver import Route, WebServer, web_server  # noqa: F401
 from newswire.fetch import FetchError, Fetcher, FetchPolicy, parse_retry_after, screen_url
 
 # Tests talk to 127.0.0.1, so they must allow it explicitly; the default policy refuses it.
-LOCAL = dict(allow_private_network=True, backoff_base=0.05)
+LOCAL = dict(allowed_networks=("127.0.0.1/32",), backoff_base=0.05)
 
 
 def fetcher(**overrides) -> Fetcher:

@@ -36,7 +36,7 @@ def _page(n: int) -> str:
 
 def _source(web_server, **overrides):
     config = parse_config({
-        "defaults": {"allow_private_network": True, "rate_limit": 100, "retries": 1, "max_retry_wait": 1,
+        "defaults": {"allowed_networks": ["127.0.0.1/32"], "rate_limit": 100, "retries": 1, "max_retry_wait": 1,
                      "timeouts": {"connect": 2, "read": 2, "total": 5}},
         "sources": [{"name": "mixed", "type": "feed", "url": web_server.url("/feed.xml"), **overrides}],
     }, base_dir=REPO)

@@ -6,8 +6,10 @@ Imported only by the DAG files and their tasks; the CLI never imports Airflow.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 from newswire.config import SourceConfig, SourcesConfig, load_config
@@ -15,6 +17,8 @@ from newswire.settings import Settings
 
 ES_CONNECTION_ID = "newswire_es"
 MANUAL = "manual"
+
+log = logging.getLogger(__name__)
 
 
 def sources_path() -> Path:
@@ -37,7 +41,11 @@ def settings_from_airflow() -> Settings:
     base = Settings.from_env()
     try:
         conn = Connection.get(ES_CONNECTION_ID)
-    except (AirflowRuntimeError, LookupError):
+    except (AirflowRuntimeError, LookupError) as exc:
+        # Said out loud: a misspelt or missing connection otherwise looks like a healthy run
+        # against whatever ELASTICSEARCH_URL (or 127.0.0.1) happens to answer.
+        log.warning("Airflow connection %r not found (%s); using Elasticsearch at %s from the environment",
+                    ES_CONNECTION_ID, exc, base.es_url)
         return base
     scheme = conn.schema or "http"
     url = f"{scheme}://{conn.host}:{conn.port or 9200}"
@@ -67,3 +75,8 @@ def schedule_groups(config: SourcesConfig) -> dict[str | None, list[SourceConfig
     for source in config.enabled:
         groups.setdefault(source.schedule, []).append(source)
     return groups
+
+
+def task_timeout(sources: list[SourceConfig]) -> timedelta:
+    """The execution_timeout for a DAG's tasks: the longest ``task_timeout`` of its sources."""
+    return max((s.task_timeout for s in sources), default=SourceConfig.model_fields["task_timeout"].default)

@@ -88,7 +88,9 @@ class SourceOptions(_Strict):
     max_concurrency: int = Field(2, ge=1, le=16, description="parallel requests per host")
     max_items: int = Field(100, ge=1, description="entries taken per run (newest first)")
     user_agent: str = Field(DEFAULT_USER_AGENT, min_length=3)
-    allow_private_network: bool = False  # local testing only: loopback/private/link-local targets
+    allowed_networks: tuple[str, ...] = Field(
+        (), description="CIDRs a source may reach although not public, e.g. [127.0.0.1/32]; link-local and "
+        "metadata addresses only through a network inside their own range")
     respect_robots: bool = True
     timeouts: Timeouts = Timeouts()
     max_bytes: ByteSize = Field(ByteSize(5_000_000), gt=0, description="accepts 5000000, '5MB', '5MiB'")
@@ -100,20 +102,54 @@ class SourceOptions(_Strict):
     )
     failure_backoff: timedelta = Field(timedelta(minutes=5), description="first pause after a failed run")
     max_failure_backoff: timedelta = Field(timedelta(hours=12), description="the pause doubles up to this")
+    page_timeout: timedelta = Field(timedelta(seconds=30), gt=timedelta(0),
+                                    description="CPU budget to process one page; past it the page is 'too-slow'")
+    task_timeout: timedelta = Field(timedelta(hours=1), gt=timedelta(0),
+                                    description="the Airflow tasks' execution_timeout for this source's DAG")
 
     _durations = field_validator(
-        "max_retry_wait", "unconditional_after", "failure_backoff", "max_failure_backoff", mode="before"
+        "max_retry_wait", "unconditional_after", "failure_backoff", "max_failure_backoff", "page_timeout",
+        "task_timeout", mode="before"
     )(parse_duration)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed_fields(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "allow_private_network" in data:
+            raise ValueError("allow_private_network: removed (it opened every private range); list what the "
+                             "source may reach under allowed_networks, e.g. [127.0.0.1/32]")
+        return data
+
+    @field_validator("allowed_networks", mode="before")
+    @classmethod
+    def _check_networks(cls, value: Any) -> Any:
+        import ipaddress
+
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)):
+            return value  # pydantic reports the type
+        networks = []
+        for item in value:
+            try:
+                networks.append(str(ipaddress.ip_network(str(item).strip(), strict=True)))
+            except ValueError as exc:
+                raise ValueError(f"not a network in CIDR form ({exc})") from None
+        return networks
 
     @field_validator("schedule")
     @classmethod
     def _check_schedule(cls, value: str | None) -> str | None:
         if value is None or value in SCHEDULE_PRESETS:
             return value
-        from croniter import croniter
+        from croniter import CroniterBadDateError, croniter
 
         if not croniter.is_valid(value):
             raise ValueError(f"not a cron expression or one of {', '.join(sorted(SCHEDULE_PRESETS))}")
+        try:  # "0 0 31 2 *" is well-formed but never fires: Airflow would never run the source
+            croniter(value).get_next(float)
+        except (CroniterBadDateError, ValueError, OverflowError):
+            raise ValueError("a cron expression that never fires (no next run)") from None
         return value
 
     @field_validator("tags", mode="before")

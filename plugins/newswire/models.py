@@ -135,6 +135,17 @@ class SourceState:
     last_error: str | None = None
 
 
+MAX_OUTCOME_URL = 2000
+MAX_OUTCOME_DETAIL = 300
+
+
+def _bounded_text(value: Any, limit: int) -> str | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else repr(value)
+    return text[:limit] or None
+
+
 @dataclass(kw_only=True, slots=True)
 class ItemOutcome:
     """A skipped or failed item with its reason, for the run report."""
@@ -142,6 +153,13 @@ class ItemOutcome:
     url: str
     reason: str
     detail: str | None = None
+
+    def __post_init__(self) -> None:
+        # Stored as keyword/text fields of the run report: whatever a feed put there (an object
+        # as a title, a megabyte URL) becomes a bounded string, so one item cannot fail the report.
+        self.url = _bounded_text(self.url, MAX_OUTCOME_URL) or ""
+        self.reason = _bounded_text(self.reason, 100) or "unknown"
+        self.detail = _bounded_text(self.detail, MAX_OUTCOME_DETAIL)
 
     @classmethod
     def failure(cls, url: str, exc: BaseException) -> "ItemOutcome":

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import secrets
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -221,7 +222,8 @@ def _ingest_entries(es: Elasticsearch, source: SourceConfig, entries: list[Entry
                 else:
                     fetched.append((entry, page))
             report.fetched += len(fetched)
-            in_flight.append(stages.processor.submit(fetched, batch_size=len(entries)))
+            in_flight.append(stages.processor.submit(fetched, batch_size=len(entries),
+                                                     page_budget=source.page_timeout.total_seconds()))
             if len(in_flight) > CHUNKS_IN_FLIGHT:
                 stored_all &= _store_chunk(es, in_flight.popleft(), report, timed, prefix, now, stages, taken)
         while in_flight:
@@ -299,10 +301,18 @@ def write_report(settings: Settings, run_id: str, started_at: datetime, reports:
     return run
 
 
+def new_run_id(started: datetime) -> str:
+    """A run id no concurrent run shares: the start to the microsecond plus a random tag.
+
+    Seconds were not enough: two runs started in the same second overwrote each other's report.
+    """
+    return f"manual__{started.strftime('%Y%m%dT%H%M%S.%f')}_{secrets.token_hex(4)}"
+
+
 def run_once(config: SourcesConfig, settings: Settings, *, run_id: str | None = None) -> RunReport:
     """The whole pipeline once, in this process, without a scheduler (``newswire run``)."""
     started = datetime.now(timezone.utc)
-    run_id = run_id or f"manual__{started.strftime('%Y%m%dT%H%M%S')}"
+    run_id = run_id or new_run_id(started)
     prepare_indices(settings)
     reports = []
     with Stages.load(workers=settings.worker_count) as stages:

@@ -7,7 +7,9 @@ sees what the previous task wrote a second ago.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import statistics
+from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -16,9 +18,15 @@ from elasticsearch import Elasticsearch, NotFoundError, helpers
 
 from newswire.index import names
 from newswire.index.documents import stored_datetime
-from newswire.models import RunReport, SourceReport, SourceState, to_dict
+from newswire.models import ItemOutcome, RunReport, SourceReport, SourceState, to_dict
+
+log = logging.getLogger(__name__)
 
 MGET_CHUNK = 1000
+#: Outcomes listed per list (skipped, failed) in a run-report document; the rest are counted per
+#: reason. 80,000 refused items in one document passed Elasticsearch's limit on objects per
+#: document and failed the whole report.
+MAX_LISTED_OUTCOMES = 500
 _STATE_DATES = tuple(
     f.name for f in dataclasses.fields(SourceState) if "datetime" in str(f.type)
 )
@@ -65,11 +73,26 @@ def _lag_stats(lags: list[float]) -> dict[str, float]:
     }
 
 
+#: What a refused run-report document is rewritten with: identity, status and counts.
+_COUNTS_ONLY = frozenset({
+    "@timestamp", "kind", "run_id", "source", "status", "error", "started_at", "finished_at", "seen", "new",
+    "fetched", "indexed", "duplicates", "claims", "skipped_count", "failed_count", "sources", "sources_failed",
+})
+
+
+def listed_outcomes(outcomes: list[ItemOutcome], limit: int = MAX_LISTED_OUTCOMES) -> list[dict[str, Any]]:
+    """The first ``limit`` outcomes, then one line per reason counting those left out."""
+    listed = [to_dict(o) for o in outcomes[:limit]]
+    rest = Counter(o.reason for o in outcomes[limit:])
+    listed += [{"url": "", "reason": reason, "detail": f"{count} more not listed"} for reason, count in rest.most_common()]
+    return listed
+
+
 def source_report_document(run_id: str, report: SourceReport, timestamp: str) -> dict[str, Any]:
-    """The run-report document of one source in one run."""
+    """The run-report document of one source in one run (outcome lists capped, see ``listed_outcomes``)."""
     data = to_dict(report)
-    data["skipped"] = [to_dict(o) for o in report.skipped]  # to_dict leaves nested records as they are
-    data["failed"] = [to_dict(o) for o in report.failed]
+    data["skipped"] = listed_outcomes(report.skipped)
+    data["failed"] = listed_outcomes(report.failed)
     lags = data.pop("freshness_lag_seconds")
     doc = {
         **data,
@@ -126,5 +149,24 @@ def write_run_report(es: Elasticsearch, report: RunReport, prefix: str = names.D
         for s in report.sources
     ]
     actions.append({"_index": target, "_id": f"{report.run_id}:_run", "_source": run_summary_document(report, timestamp)})
-    written, _ = helpers.bulk(es, actions, refresh=True, require_alias=True)
-    return written
+    written, errors = helpers.bulk(es, actions, refresh=True, require_alias=True, raise_on_error=False)
+    if not errors:
+        return written
+    # A refused document must not cost the run its report: write it again with its counts
+    # only, saying why it was refused.
+    retry = []
+    by_id = {a["_id"]: a for a in actions}
+    for error in errors:
+        failure = next(iter(error.values()))
+        action = by_id.get(failure.get("_id"))
+        reason = " ".join(str(failure.get("error", failure.get("status"))).split())[:500]
+        log.error("run report document %s refused: %s", failure.get("_id"), reason)
+        if action is None:
+            continue
+        slim = {k: v for k, v in action["_source"].items() if k in _COUNTS_ONLY}
+        slim["error"] = f"{slim.get('error') or ''} (report document refused: {reason})".strip()[:2000]
+        retry.append({**action, "_source": slim})
+    more, still = helpers.bulk(es, retry, refresh=True, require_alias=True, raise_on_error=False)
+    for error in still:
+        log.error("run report document refused twice: %s", error)
+    return written + more
