@@ -70,7 +70,8 @@ class Claim:
     score: float
     checkworthy: bool
     sentence_index: int = 0
-    speaker: str | None = None
+    speaker: str | None = None  # the fullest spelling of the speaker in the article
+    speaker_key: str | None = None  # one key per speaker: titles stripped, lower case ("igor konashenkov")
     verb: str | None = None
     quote: bool = False
     numbers: list[str] = field(default_factory=list)
