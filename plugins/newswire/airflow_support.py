@@ -17,6 +17,7 @@ from newswire.settings import Settings
 
 ES_CONNECTION_ID = "newswire_es"
 MANUAL = "manual"
+_HOST_PORT = re.compile(r"[^:\[\]]+:\d+")  # host:port (an IPv6 address without brackets has more colons)
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,9 @@ def settings_from_connection(base: Settings, conn) -> Settings:
     """``base`` with the Elasticsearch address, login and extras of an Airflow connection merged in."""
     scheme = conn.schema or "http"
     port = conn.port or 9200
-    url = ",".join(f"{scheme}://{host.strip()}:{port}" for host in (conn.host or "").split(",") if host.strip())
+    hosts = [host.strip() for host in (conn.host or "").split(",") if host.strip()]
+    # An entry may carry its own port (`node1:9201,node2:9202`, several nodes on one machine).
+    url = ",".join(f"{scheme}://{host}" if _HOST_PORT.fullmatch(host) else f"{scheme}://{host}:{port}" for host in hosts)
     extra = conn.extra_dejson or {}
     return replace(
         base,

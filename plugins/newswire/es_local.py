@@ -216,7 +216,7 @@ def start(
     heap: str = "512m",
     version: str | None = None,
     die_with_parent: bool = True,
-    timeout: float = 180.0,
+    timeout: float = 600.0,
     data_dir: Path | None = None,
 ) -> ServerInfo:
     """Start a single-node server on 127.0.0.1 and wait until it is healthy.

@@ -52,9 +52,16 @@ PAGES_PER_TASK = 8
 MIN_PAGES_FOR_WORKERS = 24
 #: Default processing budget per page, seconds of CPU (extraction of a 5 MB page takes a few).
 PAGE_BUDGET = 30.0
-#: Wall-clock allowance on top of the budget before the parent gives up on a worker: a
-#: fresh worker's start-up and model load, a busy machine.
+#: Wall-clock allowance on top of the budget before the parent gives up on a worker (a busy machine).
 BACKSTOP_SLACK = 60.0
+#: How long fresh workers may take to start (a Python start-up and a model load, on a loaded
+#: machine); never counted against a page.
+WORKER_START_TIMEOUT = 300.0
+
+
+def _ready() -> bool:
+    """A no-op task: its result means a worker finished starting."""
+    return True
 
 
 class PageTooSlow(BaseException):
@@ -317,6 +324,9 @@ class PageProcessor:
         for item in items:
             try:
                 timeout = None if budget is None else budget + BACKSTOP_SLACK
+                if timeout is not None and self._pool is None:  # a page's clock starts once a worker is up
+                    with _main_module_hidden():
+                        self._start_pool().submit(_ready).result(timeout=WORKER_START_TIMEOUT)
                 batches.append(self._submit([item], budget).result(timeout=timeout))
             except FutureTimeout:
                 entry = item[0]
@@ -334,6 +344,7 @@ class PageProcessor:
         return batches
 
     def _submit_parts(self, parts: list[list[tuple[Entry, Page]]], budget: float | None) -> PendingChunk:
+        starting = self._pool is None
         futures = [(part, self._submit(part, budget)) for part in parts]
         deadline = None
         if budget is not None:
@@ -341,7 +352,8 @@ class PageProcessor:
             # taking its whole budget, after whatever was queued before it.
             pages = sum(len(part) for part in parts)
             rounds = -(-pages // max(self.workers, 1)) + PAGES_PER_TASK
-            self._backlog_until = max(time.monotonic(), self._backlog_until) + rounds * budget
+            now = time.monotonic() + (WORKER_START_TIMEOUT if starting else 0.0)
+            self._backlog_until = max(now, self._backlog_until) + rounds * budget
             deadline = self._backlog_until + BACKSTOP_SLACK
         return PendingChunk(self, self._pool, futures, budget, deadline)
 

@@ -102,7 +102,7 @@ def case_pipeline(es_url: str, prefix: str) -> dict:
         feed_links = [server.url(p) for p in ("/good-0.html", "/bomb.html", "/to-metadata.html", "/regex.html")]
         server.add("/feed.xml", body=rss([(f"item {i}", link) for i, link in enumerate(feed_links + list(BAD_URLS))]),
                    content_type="application/rss+xml")
-        server.add("/entities.xml", body=entity_feed(130_000, [server.url("/good-1.html")]),
+        server.add("/entities.xml", body=entity_feed(130_000, [server.url("/good-1.html")], server.url("/not-there.html")),
                    content_type="application/rss+xml")
         server.add("/nested.json", body=nested_json_feed(), content_type="application/feed+json")
         server.add("/objects.json", content_type="application/feed+json", body=json.dumps({

@@ -34,7 +34,7 @@ def rss(items: list[tuple[str, str]], *, head: str = "", extra: str = "") -> byt
             f"{body}{extra}</channel></rss>").encode()
 
 
-def entity_feed(total_bytes: int, links: list[str]) -> bytes:
+def entity_feed(total_bytes: int, links: list[str], bomb_link: str = "https://news.example.org/bomb") -> bytes:
     """An ill-formed feed declaring one large entity and referencing it everywhere, about ``total_bytes`` long.
 
     expat stops at the ill-formed part; feedparser's loose parser then expands every ``&big;``:
@@ -44,7 +44,7 @@ def entity_feed(total_bytes: int, links: list[str]) -> bytes:
     value = "x" * (total_bytes // 2)
     head = f'<!DOCTYPE rss [\n<!ENTITY big "{value}">\n]>\n'
     refs = "&big;" * ((total_bytes // 2) // 5)
-    extra = f"<item><title>bomb</title><link>https://news.example.org/bomb</link><description>{refs}</description>" \
+    extra = f"<item><title>bomb</title><link>{bomb_link}</link><description>{refs}</description>" \
             "<unclosed></item>"
     return rss([(f"good {i}", link) for i, link in enumerate(links)], head=head, extra=extra)
 
