@@ -247,3 +247,192 @@ def test_cli_does_not_import_airflow():
         "assert not any(m == 'airflow' or m.startswith('airflow.') for m in sys.modules), 'airflow imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+# --- one decoder: declared charset, stray bytes ----------------------------------------------
+
+KOELN = "Der Stadtrat von Köln hat am Dienstag den Haushalt für das kommende Jahr beschlossen, nach langer Debatte. "
+
+
+def _fetched(body: bytes, content_type: str, url: str = "https://example.org/koeln") -> Page:
+    return Page(url=url, final_url=url, status=200, headers={"content-type": content_type}, body=body,
+                fetched_at=datetime(2024, 5, 1, tzinfo=timezone.utc))
+
+
+def test_a_stray_latin1_byte_in_a_utf8_page_does_not_garble_the_rest():
+    body = _page("Haushalt beschlossen", f"<article><p>{KOELN * 6}</p><p>Preis: 5 \xa3 pro Kopf.</p></article>")
+    data = body.encode("utf-8").replace("\xa3".encode("utf-8"), b"\xa3")  # one byte that is not UTF-8
+    article = extract_page(_fetched(data, "text/html; charset=utf-8"))
+    assert "Köln" in article.text and "KĂ¶ln" not in article.text and "\ufffd" not in article.text
+    assert "5 £ pro Kopf" in article.text
+
+
+def test_the_declared_charset_is_honoured():
+    russian = "Городской совет утвердил бюджет на следующий год после долгих обсуждений в среду вечером. "
+    body = _page("Бюджет утверждён", f"<article><p>{russian * 6}</p></article>").encode("cp1251")
+    article = extract_page(_fetched(body, "text/html; charset=windows-1251"))
+    assert article.title == "Бюджет утверждён" and russian.strip() in article.text
+    # the same bytes declared in a <meta> element only
+    meta = body.replace(b"<head>", b'<head><meta charset="windows-1251">')
+    assert russian.strip() in extract_page(_fetched(meta, "text/html")).text
+
+
+def test_a_wrong_declaration_falls_back_to_detection():
+    paragraph = "A reunião em São Paulo terminou às três horas; o ministério disse que a decisão é definitiva. "
+    latin1 = _page("Reunião", f"<article><p>{paragraph * 6}</p></article>").encode("latin-1")
+    article = extract_page(_fetched(latin1, "text/html; charset=utf-8"))  # declared UTF-8, really Latin-1
+    assert paragraph.strip() in article.text
+
+
+def test_decode_order_of_evidence():
+    from newswire.extract.decode import decode, decode_with_codec
+
+    assert decode("naïve".encode("utf-8"), "text/plain; charset=utf-8") == "naïve"
+    assert decode(b"\xef\xbb\xbfhi") == "hi"
+    assert decode("Köln".encode("utf-16")) == "Köln"
+    assert decode_with_codec(b'<meta charset="iso-8859-1"><p>' + "Café".encode("latin-1")) == (
+        '<meta charset="iso-8859-1"><p>Café', "iso8859-1")
+    assert decode_with_codec("Köln \x80".encode("utf-8")[:-2] + b"\x80") == ("Köln \u20ac", "utf-8+repaired")
+
+
+# --- the quality gate on real pages, both sides ----------------------------------------------
+
+GATE = ROOT / "tests" / "fixtures" / "gate"
+GATE_TRUTH = [json.loads(line) for line in (GATE / "ground-truth.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("row", GATE_TRUTH, ids=lambda row: row["url"].split("/")[2])
+def test_real_articles_not_written_as_prose_paragraphs_pass_the_gate(row):
+    article = extract_path(GATE / row["file"], url=row["url"])
+    assert article.reason is None, (article.reason, article.quality, article.text[:300])
+    found = [segment for segment in row["with"] if " ".join(segment.split()) in " ".join(article.text.split())]
+    assert found, row["with"]
+
+
+def test_sentences_count_even_when_the_paragraph_ends_in_a_menu():
+    from newswire.extract.quality import assess
+
+    paragraph = ("The launch was delayed by a day after engineers found a fault in a valve of the upper stage. " * 25
+                 + "Home | About | Contact | |")
+    assert assess(paragraph, "Launch delayed")[1] is None
+
+
+def test_short_sentences_in_a_row_are_prose():
+    from newswire.extract.quality import assess
+
+    box = "\n\n".join(f"Team {t} (1-0): Smith {t} points. Jones 17 points. Brown 10 points. Moore 3 points." for t in range(12))
+    assert assess(box, "Results")[1] is None
+
+
+def _chrome_of(html: bytes) -> str:
+    """A real page reduced to its own navigation, header and footer: its menus without its article."""
+    import lxml.html
+
+    tree = lxml.html.fromstring(html)
+    parts = tree.xpath("//nav|//header|//footer|//*[@role='navigation']")
+    parts = [p for p in parts if not any(a in parts for a in p.iterancestors())]
+    title = tree.findtext(".//title") or ""
+    body = "".join(lxml.html.tostring(p, encoding="unicode") for p in parts)
+    return f"<html><head><title>{title}</title></head><body>{body}</body></html>"
+
+
+def test_the_menus_of_real_pages_are_not_articles():
+    pages = ROOT / "tests" / "fixtures" / "pages"
+    files = sorted(pages.glob("*.html.gz")) + [FIXTURES / name for name in ("givewell.html.gz", "mspoweruser.html.gz", "slashgear.html.gz")]
+    kept = []
+    for path in files:
+        html = gzip.open(path).read()
+        assert extract_html(html).reason is None  # the whole page is an article ...
+        chrome = extract_html(_chrome_of(html))  # ... its menus, headers and footers are not
+        if chrome.reason is None:
+            kept.append((path.name, chrome.text[:200]))
+    # One page's header holds a sign-in dialog written in full sentences; every other page's chrome is rejected.
+    assert len(kept) <= 1, kept
+
+
+def test_authors_do_not_absorb_dates():
+    head = ('<meta name="author" content="Jeff Foust Monday; November">'
+            '<meta property="article:published_time" content="2019-11-18T10:00:00Z">')
+    article = extract_html(_page("Launch delayed", f"<article>{PROSE}{PROSE}</article>", head))
+    assert article.authors == ["Jeff Foust"]
+
+
+# --- dates: the page's metadata, then the feed's, never a year in the text -------------------
+
+YEARS = ("<p>" + "Voters in the 2016 election and again in 2020 turned out in record numbers across the state, officials said. " * 6 + "</p>")
+
+
+def test_a_year_in_running_text_is_never_a_date():
+    article = extract_html(_page("Turnout", f"<article><h1>Turnout</h1>{YEARS}</article>"))
+    assert article.reason is None and article.published is None and article.date_source is None
+
+
+def test_page_date_then_feed_date_with_its_source():
+    feed_date = datetime(2019, 11, 20, 8, tzinfo=timezone.utc)
+    entry = Entry(url="https://example.org/turnout", source="example", published=feed_date)
+    plain = _page("Turnout", f"<article>{YEARS}</article>").encode()
+    from_feed = extract_page(_fetched(plain, "text/html", entry.url), entry)
+    assert from_feed.published == feed_date and from_feed.date_source == "feed"
+    dated = _page("Turnout", f"<article>{YEARS}</article>",
+                  '<meta property="article:published_time" content="2019-11-19T07:30:00+00:00">').encode()
+    from_page = extract_page(_fetched(dated, "text/html", entry.url), entry)
+    assert from_page.published == datetime(2019, 11, 19, 7, 30, tzinfo=timezone.utc) and from_page.date_source == "page"
+    assert extract_page(_fetched(plain, "text/html", entry.url)).date_source is None  # no feed, no page date
+
+
+def test_an_invalid_date_is_no_date():
+    head = '<meta property="article:published_time" content="2024-13-45T10:00:00Z">'
+    article = extract_html(_page("Turnout", f"<article>{YEARS}</article>", head))
+    assert article.published is None and article.date_source is None
+
+
+def test_a_text_articles_dateline_is_the_pages_date():
+    article = extract_text("Council approves budget\n\nPublished: September 6, 2016\n\n" + PROSE[3:-4])
+    assert article.published == datetime(2016, 9, 6, tzinfo=timezone.utc) and article.date_source == "page"
+
+
+# --- regexes on page text run in linear time --------------------------------------------------
+
+HOSTILE_SCRIPT = r"""
+import resource, sys
+from newswire.extract import extract_html, extract_text
+from newswire.extract.article import drop_elements
+from newswire.extract.textclean import strip_markdown_inline, is_legal, clean_text
+n = int(sys.argv[1])
+shapes = {
+    "punctuation run": "a" + "!" * n + "a",
+    "brackets": "[" * n + "]",
+    "links": "[a](" * (n // 4),
+    "images": "![" * (n // 2),
+    "title quotes": '[a](x "' + "[a](x " * (n // 6),
+    "strong": "**a" * (n // 3),
+    "underscores": "__a" * (n // 3),
+    "tags": "<b" * (n // 2),
+    "autolinks": "<http:" * (n // 6),
+    "heading": "# a" + " " * n + "a",
+    "heading hashes": "# a " + "#" * n + " a",
+    "rule": "- " * (n // 2) + "x",
+    "copyright": "(c) 2019 " * (n // 9),
+    "terminators": ". " * (n // 2),
+}
+for name, text in shapes.items():
+    clean_text(text)
+    strip_markdown_inline(text)
+    is_legal(text)
+    extract_text("Title\n\n" + text)
+    extract_text("Title\n\n" + "\n\n".join([text[: n // 10]] * 10))
+extract_html("<html><head><title>t</title><script type='application/ld+json'>{\"@type\":" + " " * n + "x}</script></head><body><p>" + "a" + "!" * n + "a</p></body></html>")
+drop_elements(b"<script" * (n // 7) + b"<!--" * (n // 4))
+print(resource.getrusage(resource.RUSAGE_SELF).ru_utime)
+"""
+
+
+def test_hostile_text_is_processed_in_linear_time():
+    # Each shape made an old pattern backtrack quadratically: 20,000 characters of "a!!...!a"
+    # took 2.3 s, so 100,000 took about a minute for that shape alone. In linear time all the
+    # shapes together take a few CPU seconds (CPU time, not wall time: the machine may be shared;
+    # the wall-clock limit only stops a run that hangs).
+    result = subprocess.run([sys.executable, "-c", HOSTILE_SCRIPT, "100000"], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    cpu_seconds = float(result.stdout.split()[-1])
+    assert cpu_seconds < 20, cpu_seconds

@@ -25,7 +25,7 @@ from pathlib import Path
 from newswire.extract.decode import decode
 from newswire.extract.normalize import fix_unicode, join_paragraphs, split_lines
 from newswire.extract.quality import Signals, assess
-from newswire.extract.textclean import clean_extracted_lines, clean_text
+from newswire.extract.textclean import byline_authors, clean_extracted_lines, clean_text
 from newswire.ids import article_id, content_id
 from newswire.models import Article, Entry, Page
 from newswire.urls import canonicalize, prefer_canonical
@@ -209,10 +209,11 @@ def _html_article(html: str, *, url: str | None, options: ExtractOptions) -> Art
     text = (doc.text or "") if doc is not None else ""
     title = fix_unicode(meta.title) or _page_title(tree)
     lines = [line for line in split_lines(fix_unicode(text)) if line]
+    authors = [fix_unicode(a) for a in meta.authors] or _byline(lines)
     article = Article(
         title=title,
         text=join_paragraphs(clean_extracted_lines(lines, title)),
-        authors=[fix_unicode(a) for a in meta.authors],
+        authors=authors,
         published=meta.published,
         date_source="page" if meta.published else None,
         site_name=meta.site_name,
@@ -229,6 +230,15 @@ def _html_article(html: str, *, url: str | None, options: ExtractOptions) -> Art
     )
     article.quality, article.reason = assess(article.text, article.title, signals)
     return article
+
+
+def _byline(lines: list[str]) -> list[str]:
+    """Authors from a by-line ("By Jane Roe") among the first lines of the text, for pages whose metadata names none."""
+    for line in lines[:4]:
+        names = byline_authors(line)
+        if names:
+            return names
+    return []
 
 
 def _without_xml_declaration(html: str) -> str:

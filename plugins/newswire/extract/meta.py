@@ -18,7 +18,6 @@ from htmldate import find_date
 from trafilatura.metadata import (
     META_URL,
     examine_meta,
-    extract_author,
     extract_meta_json,
     extract_sitename,
     extract_title,
@@ -64,10 +63,9 @@ def page_meta(tree, url: str | None) -> PageMeta:
         except Exception as err:  # noqa: BLE001 - trafilatura's JSON-LD parser has known crashes
             LOGGER.debug("JSON-LD metadata failed: %s", err)
         doc.title = doc.title or extract_title(tree)
-        doc.author = doc.author or extract_author(tree)
-        date_params = set_date_params(False)  # no free-text search: a year in running text is never a date
-        date_params["url"] = doc.url or url
-        doc.date = find_date(tree, **date_params)
+        # No trafilatura.metadata.extract_author fallback: its XPath search of the whole page was
+        # ~8% of extraction CPU; a by-line in the extracted text is read instead (article.py).
+        doc.date = page_date(tree, doc.url or url)
         doc.sitename = doc.sitename or extract_sitename(tree)
         if doc.sitename:
             doc.sitename = doc.sitename.lstrip("@")
@@ -148,6 +146,19 @@ def _scan_head(tree) -> dict:
             paywall = paywall or bool(_PAYWALL.search(element.text[:200_000]))
             article = article or bool(_ARTICLE_TYPE.search(element.text[:200_000]))
     return {"canonical": canonical or og_url, "timestamps": timestamps[:8], "paywall": paywall, "article": article}
+
+
+def page_date(tree, url: str | None) -> str | None:
+    """The publication day the page's metadata states (YYYY-MM-DD), or None.
+
+    htmldate without its free-text search: the URL, meta elements, JSON-LD, ``<time>`` and
+    date-classed elements, timestamps. The free-text search is left out: it turns a bare year
+    in running text ("the 2016 election") into a date, and it cost more CPU per page than the
+    whole trafilatura pass on pages without metadata (measured on trafilatura-eval).
+    """
+    params = set_date_params(False)
+    params["url"] = url
+    return find_date(tree, **params)
 
 
 def _published(date: str | None, timestamps: list[str]) -> datetime | None:

@@ -50,7 +50,6 @@ _SENTENCE_BREAK = re.compile(r"(?<![.!?…])[.!?…]++[\"'”’)\]»]*+(?=\s|$)
 class Signals:
     """Page-level evidence gathered by the extractor, beyond the text itself."""
 
-    status: int | None = None  # HTTP status when fetched
     paywall_marked: bool = False  # e.g. schema.org isAccessibleForFree=false
     has_date: bool = False
     has_authors: bool = False
@@ -129,8 +128,6 @@ def _reason(text: str, title: str, measured: Prose, signals: Signals) -> str | N
     words = measured.words
     if words == 0:
         return "empty"
-    if signals.status is not None and signals.status >= 400:
-        return "error-page"
     if _ERROR_TITLE.search(title or "") and words < FULL_LENGTH_WORDS:
         return "error-page"
     if words < PAYWALL_STUB_WORDS and (signals.paywall_marked or _PAYWALL_TEXT.search(text)):
