@@ -409,3 +409,12 @@ def test_prefer_canonical_link():
     assert prefer_canonical(page, "https://evil.example.net/x") == "https://www.example.co.uk/news/story-1"
     assert prefer_canonical(page, "https://evil.example.net/x", allow_cross_site=True) == "https://evil.example.net/x"
     assert prefer_canonical(page, "javascript:alert(1)") == "https://www.example.co.uk/news/story-1"
+
+
+def test_a_non_http_link_is_reported_as_the_feed_spells_it():
+    from newswire.sources.feed import parse_feed
+
+    body = (b'<rss version="2.0"><channel><title>t</title><item><link>file:///etc/passwd</link></item>'
+            b"<item><link>/a.html</link></item></channel></rss>")
+    entries = parse_feed(body, url="http://127.0.0.1:8000/feed.xml", source="s").entries
+    assert [e.url for e in entries] == ["file:///etc/passwd", "http://127.0.0.1:8000/a.html"]

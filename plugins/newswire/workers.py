@@ -105,6 +105,7 @@ class Processed:
     fingerprint: Fingerprint | None = None
     outcome: ItemOutcome | None = None
     failed: bool = False
+    urls: tuple[str, ...] = ()  # a page that is not an article: the URLs it is known by (final, canonical)
 
 
 @dataclass(kw_only=True, slots=True)
@@ -137,7 +138,8 @@ def process_pages(items: list[tuple[Entry, Page]], claims: ClaimExtractor | None
             results.append(Processed(entry=entry, failed=True, outcome=ItemOutcome.failure(entry.url, exc)))
             continue
         if not article.is_article:
-            results.append(Processed(entry=entry, outcome=ItemOutcome(url=entry.url, reason=article.reason or "not-article")))
+            results.append(Processed(entry=entry, outcome=ItemOutcome(url=entry.url, reason=article.reason or "not-article"),
+                                     urls=(page.final_url, article.canonical_url)))
             continue
         results.append(Processed(entry=entry, article=article))
     seconds = {"extract": time.perf_counter() - started}
@@ -263,6 +265,9 @@ class PageProcessor:
         self.task = task or _process_in_worker
         self._pool: ProcessPoolExecutor | None = None
         self._backlog_until = 0.0  # when the work handed to the pool should be done at the latest
+        # Sources of one `newswire run` share the processor from several threads: one at a
+        # time starts, replaces or stops the pool (and runs an inline batch).
+        self._lock = threading.RLock()
 
     def submit(self, items: list[tuple[Entry, Page]], *, batch_size: int,
                page_budget: float | None = PAGE_BUDGET) -> PendingChunk:
@@ -271,6 +276,10 @@ class PageProcessor:
         ``batch_size`` is the size of the whole batch the items belong to: the pool starts
         only when that is worth it. ``page_budget``: CPU seconds per page (None: unbounded).
         """
+        with self._lock:
+            return self._submit_chunk(items, batch_size, page_budget)
+
+    def _submit_chunk(self, items: list[tuple[Entry, Page]], batch_size: int, page_budget: float | None) -> PendingChunk:
         if self.workers > 1 and batch_size >= MIN_PAGES_FOR_WORKERS:
             parts = [items[i:i + PAGES_PER_TASK] for i in range(0, len(items), PAGES_PER_TASK)]
             try:
@@ -297,6 +306,11 @@ class PageProcessor:
         ``broken`` is the pool the items' futures died with; it is replaced only if it is still
         the current one (one crash breaks every part of a chunk, and one restart serves them all).
         """
+        with self._lock:
+            return self._isolate(items, broken, budget)
+
+    def _isolate(self, items: list[tuple[Entry, Page]], broken: ProcessPoolExecutor | None,
+                 budget: float | None) -> list[ProcessedBatch]:
         if self._pool is broken:
             self.close(wait=False)
         batches = []
@@ -360,9 +374,10 @@ class PageProcessor:
 
     def close(self, wait: bool = True) -> None:
         """Stop the workers (pending work is cancelled)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=wait, cancel_futures=True)
-            self._pool = None
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=wait, cancel_futures=True)
+                self._pool = None
 
     def __enter__(self) -> "PageProcessor":
         return self

@@ -17,7 +17,6 @@ parsing, and lxml caps tree depth (255), so the time per input is bounded.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from newswire.extract.decode import decode
 from newswire.extract.normalize import fix_unicode, join_paragraphs, split_lines
 from newswire.extract.quality import Signals, assess
 from newswire.extract.textclean import clean_extracted_lines, clean_text
-from newswire.ids import article_id
+from newswire.ids import article_id, content_id
 from newswire.models import Article, Entry, Page
 from newswire.urls import canonicalize, prefer_canonical
 
@@ -170,7 +169,7 @@ def extract_path(path: str | Path, *, url: str | None = None, options: ExtractOp
         article = extract_html(data, url=url, options=options)
     article.path = given
     if not url and not article.canonical_url:
-        article.id = _content_id(given.encode("utf-8", "replace") + b"\0" + data[:65536])
+        article.id = content_id(given.encode("utf-8", "replace") + b"\0" + data[:65536])
     return article
 
 
@@ -346,12 +345,8 @@ def _finish(article: Article, *, url: str | None, text_key: bytes) -> Article:
     if article.canonical_url:
         article.id = article_id(article.canonical_url)
     else:
-        article.id = _content_id(article.text.encode("utf-8") or text_key)
+        article.id = content_id(article.text.encode("utf-8") or text_key)
     return article
-
-
-def _content_id(data: bytes) -> str:
-    return hashlib.sha1(b"content\0" + data).hexdigest()
 
 
 def _rejected(reason: str, *, url: str | None, source: str, text_key: bytes) -> Article:

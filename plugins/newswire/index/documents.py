@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from newswire.ids import article_id, claim_id
+from newswire.ids import claim_id, cluster_id
 from newswire.index.languages import field_language
 from newswire.models import Article, Claim, Fingerprint
+from newswire.urls import canonicalize
 
 CLUSTER_FIELDS = ("cluster_id", "is_canonical", "duplicate_of", "duplicate_count", "copy_sources", "copy_urls")
 
@@ -54,10 +55,15 @@ def claim_fields(claim: Claim) -> dict[str, Any]:
     )
 
 
+def entry_urls(*urls: str | None) -> list[str]:
+    """The canonical spellings of the URLs an article is known under (distinct, in order)."""
+    return list(dict.fromkeys(canonicalize(u) for u in urls if u))
+
+
 def lone_cluster(doc_id: str) -> dict[str, Any]:
     """Cluster fields of an article with no known copies: its own canonical."""
     return {
-        "cluster_id": doc_id,
+        "cluster_id": cluster_id(doc_id),
         "is_canonical": True,
         "duplicate_of": None,
         "duplicate_count": 0,
@@ -71,8 +77,9 @@ def article_document(
     fingerprint: Fingerprint | None = None,
     cluster: dict[str, Any] | None = None,
     indexed_at: datetime | None = None,
+    entry_url: str | None = None,
 ) -> dict[str, Any]:
-    """The article document, with ``id`` = sha1 of the canonical URL.
+    """The article document, under the id extraction gave the article (``newswire.ids``).
 
     Args:
         article: the cleaned article (its claims, if any, are embedded).
@@ -81,21 +88,25 @@ def article_document(
         cluster: the cluster fields from dedup (``cluster_id``, ``is_canonical``,
             ...); without them the article is its own canonical.
         indexed_at: the write time (now, UTC, if not given).
+        entry_url: the link the source listed the article under; stored (canonicalised)
+            in ``entry_urls`` beside the final and canonical URLs, so the seen-check
+            finds the article by whichever of them the next source lists.
 
     Raises:
-        ValueError: the article has neither a canonical URL nor a URL, or the
-            cluster dict carries fields the mapping does not know.
+        ValueError: the article has no id, or the cluster dict carries fields the
+            mapping does not know.
     """
+    if not article.id:
+        raise ValueError("the article has no id: extraction derives it (newswire.ids)")
+    doc_id = article.id
     canonical = article.canonical_url or article.url
-    if not canonical:
-        raise ValueError("an article needs a url or canonical_url to get an id")
-    doc_id = article.id or article_id(canonical)
     indexed_at = _utc(indexed_at or datetime.now(UTC))
     lag = (indexed_at - _utc(article.published)).total_seconds() if article.published else None
     doc: dict[str, Any] = {
         "id": doc_id,
         "url": article.url or canonical,
         "canonical_url": canonical,
+        "entry_urls": entry_urls(entry_url, article.url, canonical),
         "source": article.source,
         "title": article.title,
         "text": article.text,
@@ -105,6 +116,7 @@ def article_document(
         "image": article.image,
         "tags": list(article.tags),
         "published": _iso(article.published),
+        "date_source": article.date_source,
         "fetched_at": _iso(article.fetched_at),
         "indexed_at": _iso(indexed_at),
         "freshness_lag_seconds": lag,

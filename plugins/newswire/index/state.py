@@ -1,4 +1,4 @@
-"""What the pipeline remembers in Elasticsearch: source state, seen articles, run reports.
+"""What the pipeline remembers in Elasticsearch: source state, seen URLs, rejected pages, run reports.
 
 Reads here use realtime GET/mget (no refresh needed to see a write), so a run
 sees what the previous task wrote a second ago.
@@ -18,7 +18,9 @@ from elasticsearch import Elasticsearch, NotFoundError, helpers
 
 from newswire.index import names
 from newswire.index.documents import stored_datetime
+from newswire.ids import url_key
 from newswire.models import ItemOutcome, RunReport, SourceReport, SourceState, to_dict
+from newswire.urls import canonicalize
 
 log = logging.getLogger(__name__)
 
@@ -46,22 +48,80 @@ def load_state(es: Elasticsearch, source: str, prefix: str = names.DEFAULT_PREFI
 
 
 def save_state(es: Elasticsearch, state: SourceState, prefix: str = names.DEFAULT_PREFIX) -> None:
-    """Store a source's state under its name (replacing the previous one)."""
-    doc = {k: v for k, v in to_dict(state).items() if v is not None}
-    doc["updated_at"] = datetime.now(UTC).isoformat()
-    es.index(index=names.alias(prefix, "sources"), id=state.source, document=doc, require_alias=True)
+    """Store a source's state under its name.
+
+    A partial update (fields that are None are stored as null): the state document also carries the
+    stream watcher's pending mark (``newswire.watch.pending``), which this write must leave alone.
+    """
+    doc = {**to_dict(state), "updated_at": datetime.now(UTC).isoformat()}
+    es.update(index=names.alias(prefix, "sources"), id=state.source, doc=doc, doc_as_upsert=True,
+              retry_on_conflict=5, require_alias=True)
 
 
-def existing_ids(es: Elasticsearch, ids: Iterable[str], prefix: str = names.DEFAULT_PREFIX) -> set[str]:
-    """Which of these article ids are already indexed (realtime ``mget``, no document bodies)."""
-    wanted = list(dict.fromkeys(ids))
+def known_urls(es: Elasticsearch, urls: Iterable[str], now: datetime,
+               prefix: str = names.DEFAULT_PREFIX) -> dict[str, ItemOutcome]:
+    """The URLs (entry links) not worth fetching, each with the skipped outcome that says why.
+
+    ``already-indexed``: an article has this URL as its canonical URL (realtime ``mget`` on
+    ``newswire.ids.url_key``) or was listed under it before (``entry_urls``: the link
+    redirected, or the page named another canonical URL). ``already-rejected``: the URL
+    led to a page that is not an article less than its source's ``remember_rejected``
+    ago (the detail names the reason).
+    """
+    keys = {url: url_key(url) for url in dict.fromkeys(urls)}
+    found: dict[str, ItemOutcome] = {}
+    articles = names.alias(prefix, "articles")
+    indexed = _found_ids(es, articles, list(keys.values()))
+    for url, key in keys.items():
+        if key in indexed:
+            found[url] = ItemOutcome(url=url, reason="already-indexed")
+    rest = [url for url in keys if url not in found]
+    spellings = {canonicalize(url): url for url in rest}
+    for start in range(0, len(spellings), MGET_CHUNK):
+        chunk = list(spellings)[start : start + MGET_CHUNK]
+        hits = es.search(index=articles, query={"terms": {"entry_urls": chunk}}, size=len(chunk) * 4,
+                         source=["entry_urls"], track_total_hits=False)["hits"]["hits"]
+        for hit in hits:
+            for spelling in hit["_source"].get("entry_urls") or []:
+                if spelling in spellings:
+                    found[spellings[spelling]] = ItemOutcome(url=spellings[spelling], reason="already-indexed")
+    rest = [url for url in rest if url not in found]
+    outcomes = names.alias(prefix, "outcomes")
+    for start in range(0, len(rest), MGET_CHUNK):
+        chunk = rest[start : start + MGET_CHUNK]
+        response = es.mget(index=outcomes, ids=[keys[url] for url in chunk])
+        for url, doc in zip(chunk, response["docs"]):
+            if doc.get("found") and (until := stored_datetime(doc["_source"].get("until"))) and until > now:
+                found[url] = ItemOutcome(url=url, reason="already-rejected", detail=doc["_source"].get("reason"))
+    return found
+
+
+def _found_ids(es: Elasticsearch, index: str, ids: list[str]) -> set[str]:
     found: set[str] = set()
-    target = names.alias(prefix, "articles")
-    for start in range(0, len(wanted), MGET_CHUNK):
-        chunk = wanted[start : start + MGET_CHUNK]
-        response = es.mget(index=target, ids=chunk, source=False)
+    for start in range(0, len(ids), MGET_CHUNK):
+        response = es.mget(index=index, ids=ids[start : start + MGET_CHUNK], source=False)
         found.update(doc["_id"] for doc in response["docs"] if doc.get("found"))
     return found
+
+
+def remember_rejected(es: Elasticsearch, rejected: list[tuple[list[str], str]], source: str, now: datetime,
+                      until: datetime, prefix: str = names.DEFAULT_PREFIX) -> int:
+    """Remember pages that are not articles, each under every URL it is known by; returns documents written.
+
+    ``rejected`` holds (urls, reason) per page: its entry link, final URL and declared
+    canonical URL, so another source listing any of them skips the page too.
+    """
+    target = names.alias(prefix, "outcomes")
+    actions = [
+        {"_index": target, "_id": url_key(url),
+         "_source": {"url": url, "reason": reason, "source": source, "checked_at": now.isoformat(),
+                     "until": until.isoformat()}}
+        for urls, reason in rejected for url in dict.fromkeys(u for u in urls if u)
+    ]
+    if not actions:
+        return 0
+    written, _ = helpers.bulk(es, actions, require_alias=True, raise_on_error=False)
+    return written
 
 
 def _lag_stats(lags: list[float]) -> dict[str, float]:
@@ -69,8 +129,18 @@ def _lag_stats(lags: list[float]) -> dict[str, float]:
         return {}
     return {
         "freshness_lag_median_seconds": float(statistics.median(lags)),
+        "freshness_lag_p95_seconds": percentile(lags, 95),
         "freshness_lag_max_seconds": float(max(lags)),
     }
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """The ``pct``-th percentile (linear between closest ranks, as numpy's default); values non-empty."""
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * pct / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return float(ordered[low] + (ordered[high] - ordered[low]) * (rank - low))
 
 
 #: What a refused run-report document is rewritten with: identity, status and counts.

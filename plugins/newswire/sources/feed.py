@@ -162,7 +162,7 @@ def parse_feed(
             raise FeedError("not-a-feed", "no RSS, Atom or JSON Feed document found")
     parsed = ParsedFeed(version=version, title=result.feed.get("title"), problem=problem)
     for item in result.entries:
-        link = (item.get("link") or "").strip()
+        link = _as_written((item.get("link") or "").strip(), body)
         guid = item.get("id") or None
         if not link and guid and str(guid).startswith(("http://", "https://")):
             link = str(guid).strip()
@@ -181,6 +181,20 @@ def parse_feed(
             )
         )
     return parsed
+
+
+def _as_written(link: str, body: bytes) -> str:
+    """A non-http link as the feed spells it, so a report names the real link.
+
+    feedparser passes every link through its own join, which drops the slashes after
+    ``scheme://`` (``file:///etc/passwd`` comes out as ``file://etc/passwd``). http(s) links
+    are left alone: they never have a third slash there.
+    """
+    scheme, sep, rest = link.partition("://")
+    if not sep or scheme.lower() in ("http", "https") or not rest:
+        return link
+    found = re.search(re.escape(scheme).encode() + rb"://+" + re.escape(rest.encode()), body, flags=re.IGNORECASE)
+    return found.group().decode("utf-8", "replace") if found else link
 
 
 def _harmless(exc: BaseException | None) -> bool:
