@@ -169,3 +169,21 @@ def test_checkworthy_cli_reports_a_missing_file(tmp_path):
     done = subprocess.run([str(newswire), "checkworthy", str(tmp_path / "missing.txt")], capture_output=True,
                           text=True, timeout=120)
     assert done.returncode != 0
+
+
+def test_no_seed_yields_more_than_twelve_claims_and_speakers_come_first(extractor):
+    unlimited = ClaimExtractor(max_claims=None, max_share=None)
+    for path in sorted(SEEDS.glob("*.txt")):
+        text = extract_path(path).text
+        claims, every = extractor.extract(text), unlimited.extract(text)
+        assert 0 < len(claims) <= 12, path.name
+        assert {c.sentence_index for c in claims} <= {c.sentence_index for c in every}  # a subset, same claims
+        dropped = [c for c in every if c.sentence_index not in {k.sentence_index for k in claims}]
+        if dropped and any(c.speaker is None for c in claims):  # unattributed claims kept: none attributed dropped
+            assert all(c.speaker is None for c in dropped), path.name
+
+
+def test_claims_carry_one_speaker_key_per_person(extractor):
+    _, claims = seed_claims(extractor, "004")
+    konashenkov = [c for c in claims if c.speaker_key == "igor konashenkov"]
+    assert konashenkov and {c.speaker for c in konashenkov} == {"Maj. Gen. Igor Konashenkov"}

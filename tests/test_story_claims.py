@@ -40,8 +40,8 @@ def _article(source: str, hours: int) -> Article:
               Claim(text="The port handled 1.2 million containers last year.", score=0.8, checkworthy=True,
                     sentence_index=2)]
     return Article(id=article_id(url), url=url, canonical_url=url, source=source, title="Cranes fail", text=STORY,
-                   published=datetime(2025, 5, 2, tzinfo=UTC) + timedelta(hours=hours), language="en",
-                   claims=claims)
+                   published=datetime(2025, 5, 2, tzinfo=UTC) + timedelta(hours=hours), date_source="page",
+                   language="en", claims=claims)
 
 
 def _store(es, prefix: str, articles: list[Article]) -> None:
