@@ -30,6 +30,7 @@ from newswire.fetch import Fetcher, FetchPolicy
 from newswire.ids import article_id
 from newswire.index.admin import ensure_indices
 from newswire.index.bulk import BulkOptions, article_document, delete_stale_claims, index_articles, index_claims
+from newswire.index.claim_groups import update_groups
 from newswire.index.clusters import assign_clusters, reconcile
 from newswire.index.state import existing_ids, load_state, save_state, write_run_report
 from newswire.models import Article, Entry, Fingerprint, ItemOutcome, Page, RunReport, SourceReport
@@ -67,10 +68,12 @@ class Stages:
     def load(cls, workers: int = 1) -> "Stages":
         """The claim model, and up to ``workers`` processes for extraction and claims (started when needed)."""
         from newswire.claims import ClaimExtractor
+        from newswire.claims.embedding import ClaimEmbedder
 
         extractor = ClaimExtractor()  # loads the ONNX model: once per task, or once per `newswire run`
+        embedder = ClaimEmbedder()  # claim vectors for claim groups; worker processes load their own
         return cls(claims=extractor, claims_model=claims_model_id(extractor),
-                   processor=PageProcessor(extractor, workers=workers))
+                   processor=PageProcessor(extractor, workers=workers, embedder=embedder))
 
     def close(self) -> None:
         self.processor.close()
@@ -185,6 +188,8 @@ def ingest_source(
             stored_all = _ingest_entries(es, source, new_entries, fetcher, stages, report, timed, prefix, now)
             if report.claims:
                 es.indices.refresh(index=f"{prefix}-claims")  # once per batch: nothing reads claims mid-run
+                with timed("claim-groups"):
+                    update_groups(es, prefix, since=now)
             if not stored_all:
                 # Some writes were refused: keep the old validators so the next run reads the
                 # feed again instead of getting a 304; the seen-check skips what was stored.
@@ -286,7 +291,9 @@ def _store_chunk(es: Elasticsearch, pending: PendingChunk, report: SourceReport,
 def reconcile_run(settings: Settings, since: datetime) -> int:
     """Merge clusters across sources fetched in parallel during this run; returns documents updated."""
     with es_session(settings) as es:
-        return reconcile(es, settings.index_prefix, since=since)
+        merged = reconcile(es, settings.index_prefix, since=since)
+        update_groups(es, settings.index_prefix, since=since)  # across the sources of this run
+        return merged
 
 
 def write_report(settings: Settings, run_id: str, started_at: datetime, reports: list[SourceReport],

@@ -134,6 +134,14 @@ def article_document(
     return _drop_none(doc)
 
 
+def embedding_fields(text: str, vector: list[float]) -> dict[str, Any]:
+    """A claim's vector, the model that made it and its quantities (what grouping compares)."""
+    from newswire.claims.embedding import current_model_id
+    from newswire.claims.groups import quantity_key
+
+    return {"embedding": list(vector), "embedding_model": current_model_id(), "quantity_key": quantity_key(text)}
+
+
 def claim_documents(article: Article, article_doc: dict[str, Any]) -> list[dict[str, Any]]:
     """One claims-index document per claim of the article, ids ``<article id>-<sentence index>``."""
     docs = []
@@ -154,5 +162,7 @@ def claim_documents(article: Article, article_doc: dict[str, Any]) -> list[dict[
         }
         if code:
             doc[f"text_{code}"] = claim.text
+        if claim.embedding is not None:
+            doc.update(embedding_fields(claim.text, claim.embedding))
         docs.append(_drop_none(doc))
     return docs
