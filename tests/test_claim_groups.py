@@ -266,3 +266,49 @@ def test_a_copy_adds_an_outlet_without_adding_claims(tmp_path, es, es_url, index
     carriers = {c["source"]: c for c in canonical[0]["group_carriers"]}
     assert carriers["delta"]["url"].endswith("/reprint") and "claim_id" not in carriers["delta"]
     assert all(c.get("group_size", 0) == 0 for c in after[CLAIM_A] if c.get("is_canonical") is False)
+
+
+def test_backfill_embeds_and_groups_old_claims_in_resumable_batches(tmp_path, es, es_url, index_prefix, stages,
+                                                                    embedder):
+    """Claims stored before embeddings existed: the maintenance step gives them vectors and groups."""
+    from newswire import maintenance
+
+    settings = settings_for(es_url, index_prefix)
+    ensure_indices(es, index_prefix)
+    ingest(es, settings, stages, two_outlets(tmp_path))
+    claims = f"{index_prefix}-claims"
+    total = es.count(index=claims)["count"]
+    stripped = {"embedding": None, "embedding_model": None, "quantity_key": None, **{
+        k: None for k in ("group_id", "group_first", "group_first_claim", "group_size", "group_outlets",
+                          "group_outlet_count", "group_carrier_count", "group_first_published", "group_carriers")}}
+    ids = [h["_id"] for h in es.search(index=claims, size=500, _source=False)["hits"]["hits"]]
+    for claim_id in ids:  # as a claim written before this change looks
+        es.update(index=claims, id=claim_id, doc=stripped)
+    es.indices.refresh(index=claims)
+    assert es.count(index=claims, query={"exists": {"field": "group_id"}})["count"] == 0
+
+    class Interrupted(RuntimeError):
+        pass
+
+    class FailsOnSecondBatch(ClaimEmbedder):
+        calls = 0
+
+        def vectors(self, texts):
+            type(self).calls += 1
+            if type(self).calls == 2:
+                raise Interrupted
+            return super().vectors(texts)
+
+    with pytest.raises(Interrupted):
+        maintenance.backfill_claim_groups(settings, embedder=FailsOnSecondBatch(), batch_size=2)
+    es.indices.refresh(index=claims)
+    assert es.count(index=claims, query={"exists": {"field": "embedding_model"}})["count"] == 2  # one batch kept
+
+    counts = maintenance.backfill_claim_groups(settings, embedder=embedder, batch_size=2)
+    assert counts["embedded"] == total - 2  # resumed: only the rest
+    state = group_state(es, index_prefix)
+    by_text = claims_by_text(es, index_prefix)
+    assert by_text[CLAIM_A][0]["group_id"] == by_text[CLAIM_B][0]["group_id"]
+    assert by_text[CLAIM_A][0]["group_outlets"] == ["alpha", "beta"]
+    again = maintenance.backfill_claim_groups(settings, embedder=embedder, batch_size=2)
+    assert again == {"embedded": 0, "grouped": 0, "updated": 0} and group_state(es, index_prefix) == state

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from itertools import islice
 from datetime import datetime, timezone
 
@@ -116,19 +117,21 @@ def backfill_claim_groups(settings: Settings, embedder=None, batch_size: int = 2
         es.indices.refresh(index=claims)
         stale = helpers.scan(es, index=claims, size=batch_size, _source=["text"],
                              query={"query": {"bool": {"must_not": {"term": {"embedding_model": embedder.model_id}}}}})
-        for batch in _batched(stale, batch_size):
-            texts = [hit["_source"].get("text") or "" for hit in batch]
-            helpers.bulk(es, ({"_op_type": "update", "_index": claims, "_id": hit["_id"],
-                               "doc": {**embedding_fields(text, vector), "group_size": None}}
-                              for hit, text, vector in zip(batch, texts, embedder.vectors(texts))), refresh=True)
-            counts["embedded"] += len(batch)
+        with closing(stale):  # an interrupted batch clears its scroll while the client is still open
+            for batch in _batched(stale, batch_size):
+                texts = [hit["_source"].get("text") or "" for hit in batch]
+                helpers.bulk(es, ({"_op_type": "update", "_index": claims, "_id": hit["_id"],
+                                   "doc": {**embedding_fields(text, vector), "group_size": None}}
+                                  for hit, text, vector in zip(batch, texts, embedder.vectors(texts))), refresh=True)
+                counts["embedded"] += len(batch)
         ungrouped = helpers.scan(es, index=claims, size=batch_size, _source=False, query={"query": {"bool": {
             "filter": [{"exists": {"field": "embedding_model"}}],
             "must_not": [{"exists": {"field": "group_size"}}]}}})
-        for batch in _batched(ungrouped, batch_size):
-            result = update_groups(es, prefix, claim_ids=[hit["_id"] for hit in batch])
-            counts["grouped"] += len(batch)
-            counts["updated"] += result.updated
+        with closing(ungrouped):
+            for batch in _batched(ungrouped, batch_size):
+                result = update_groups(es, prefix, claim_ids=[hit["_id"] for hit in batch])
+                counts["grouped"] += len(batch)
+                counts["updated"] += result.updated
     log.info("claim groups backfill: %s", counts)
     return counts
 
