@@ -136,7 +136,7 @@ def pipeline_run(feed_url: str, n: int, es_url: str, workers: int, es_pid: int |
     settings = Settings(es_url=es_url, index_prefix=prefix, workers=workers)
     config = parse_config({
         # The bench measures the pipeline, not politeness: the highest per-host rate the config allows.
-        "defaults": {"allow_private_network": True, "rate_limit": 100, "max_concurrency": 8,
+        "defaults": {"allowed_networks": ["127.0.0.1/32"], "rate_limit": 100, "max_concurrency": 8,
                      "max_items": n, "respect_robots": False},
         "sources": [{"name": "bench", "type": "feed", "url": feed_url}],
     }, base_dir=REPO)

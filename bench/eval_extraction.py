@@ -3,8 +3,13 @@
 
     .venv/bin/python bench/eval_extraction.py --data ../shared/data/article-extraction-benchmark
     .venv/bin/python bench/eval_extraction.py --data ../shared/data/trafilatura-eval
+    .venv/bin/python bench/eval_extraction.py --data ../shared/data/neardup-news
 
-The format of DIR is detected from its ``ground-truth.jsonl``:
+newswire's body is what would reach the index: a page the quality gate rejects scores as an
+empty extraction (recall 0 on that page), and the number of rejected pages is printed (every
+page of these sets is a real article, so the target is 0).
+
+The format of DIR is detected from its ``ground-truth.jsonl`` (or ``clusters.jsonl``):
 
 - *article-extraction-benchmark* (rows with ``articleBody``): precision, recall and F1 over
   4-gram word shingles, computed as the origin's ``evaluate.py`` does (scrapinghub/
@@ -18,6 +23,9 @@ The format of DIR is detected from its ``ground-truth.jsonl``:
   pages whose ground truth gives a non-empty value (case- and whitespace-insensitive exact
   match; authors as a set of names, whatever separates them (; , & and) and without dots;
   dates as YYYY-MM-DD).
+- *neardup-news* (``clusters.jsonl`` + ``docs/``): copies and rewrites of real articles as
+  text or HTML files, with no body truth; only the pages the gate rejects are counted, each
+  file read as the pipeline reads a directory source (``extract_path``).
 
 The baseline is ``trafilatura.extract(html)`` with its defaults (metadata from
 ``bare_extraction(html, with_metadata=True)``), run on the same pages in the same process.
@@ -141,7 +149,7 @@ def newswire_run(html: bytes, url: str | None) -> dict:
 
     article = extract_html(html, url=url)
     return {
-        "text": article.text,
+        "text": "" if article.reason else article.text,  # a rejected page never reaches the index
         "title": article.title,
         "author": "; ".join(article.authors),
         "date": article.published.date().isoformat() if article.published else "",
@@ -165,6 +173,23 @@ def trafilatura_meta_run(html: bytes, url: str | None) -> dict:
 
 
 Runner = Callable[[bytes, str | None], dict]
+
+
+def eval_neardup(data_dir: Path, worst: int) -> dict:
+    """Pages of neardup-news the quality gate rejects (all are real articles)."""
+    from newswire.extract import extract_path
+
+    rows = [json.loads(line) for line in (data_dir / "clusters.jsonl").open(encoding="utf-8") if line.strip()]
+    files = {p.stem: p for p in (data_dir / "docs").iterdir()}
+    rejected = []
+    for row in rows:
+        article = extract_path(files[row["doc"]])
+        if article.reason:
+            rejected.append((row, article))
+    print(f"newswire     pages the gate rejected: {len(rejected)} of {len(rows)}")
+    for row, article in rejected[:worst]:
+        print(f"    rejected {row['doc']} ({row['kind']}): {article.reason} quality={article.quality}")
+    return {"newswire": {"pages": len(rows), "rejected": len(rejected)}}
 
 
 def load(data_dir: Path) -> list[dict]:
@@ -197,8 +222,13 @@ def eval_aeb(rows: list[dict], runners: dict[str, Runner], n_bootstrap: int, wor
             f"{label}={metrics[key]:.4f}" + (f" ± {metrics[key + '_ci']:.3f}" if key + "_ci" in metrics else "")
             for label, key in (("precision", "precision"), ("recall", "recall"), ("F1", "f1"))
         )
-        gate = f"  (pages the gate marked not-an-article: {rejected})" if "reason" in outputs[0] else ""
+        gate = f"  (pages the gate rejected, scored as empty: {rejected})" if "reason" in outputs[0] else ""
         print(f"{name:<12} {figures}{gate}")
+        if "reason" in outputs[0]:
+            metrics["rejected"] = rejected
+            for r, o in zip(rows, outputs):
+                if o["reason"]:
+                    print(f"    rejected: {r['url']}  reason={o['reason']}")
         if worst:
             ranked = sorted(zip(counts, rows), key=lambda cr: cr[0][0])
             for c, r in ranked[:worst]:
@@ -226,8 +256,14 @@ def eval_trafilatura(rows: list[dict], runners: dict[str, Runner], worst: int) -
             hits = sum(1 for e, o in pairs if same(e, o))
             scores[f"{field}_accuracy"] = hits / len(pairs) if pairs else 0.0
             line += f"  {field}={hits}/{len(pairs)} ({scores[f'{field}_accuracy']:.3f})"
+        if "reason" in outputs[0]:
+            scores["rejected"] = sum(1 for o in outputs if o["reason"])
+            line += f"  rejected={scores['rejected']}"
         print(line)
         report[name] = scores
+        for r, o in zip(rows, outputs):
+            if o.get("reason"):
+                print(f"    rejected: {r['url']}  reason={o['reason']}")
         if worst and "reason" in outputs[0]:
             misses = [(r, o) for r, o in zip(rows, outputs) if segment_counts(r, o["text"])[2]]
             for r, o in misses[:worst]:
@@ -244,6 +280,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
+    if (args.data / "clusters.jsonl").exists():
+        print(f"neardup-news from {args.data}")
+        report = eval_neardup(args.data, args.worst or 20)
+        if args.json:
+            args.json.write_text(json.dumps({"dataset": "neardup-news", "systems": report}, indent=2))
+        return 0
     rows = load(args.data)
     kind = detect_format(rows)
     print(f"{kind}: {len(rows)} pages from {args.data}")

@@ -146,7 +146,8 @@ def test_lexical_prefilter_matches_scikit_learn():
 
 
 def test_checkworthy_cli_prints_one_json_line_per_input_line(tmp_path):
-    lines = [CLAIMY, "", CHATTY, "Ünïcode “quotes” stay as they are."]
+    lines = [CLAIMY, "", CHATTY, "Ünïcode “quotes” stay as they are.",
+             "Two cranes failed on Friday, Maj. Gen. Tomas Berg said."]
     source = tmp_path / "sentences.txt"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     newswire = Path(sys.executable).with_name("newswire")
@@ -156,10 +157,11 @@ def test_checkworthy_cli_prints_one_json_line_per_input_line(tmp_path):
     assert [r["text"] for r in records] == lines
     threshold = json.loads((MODEL_DIR / "metadata.json").read_text())["threshold"]
     for record in records:
-        assert set(record) == {"text", "score", "checkworthy"}
+        assert set(record) == {"text", "score", "checkworthy", "speaker", "speaker_key"}
         assert 0.0 <= record["score"] <= 1.0
         assert record["checkworthy"] == (record["score"] >= threshold)
     assert records[0]["checkworthy"] and not records[2]["checkworthy"]
+    assert (records[4]["speaker"], records[4]["speaker_key"]) == ("Maj. Gen. Tomas Berg", "tomas berg")
 
 
 def test_checkworthy_cli_reports_a_missing_file(tmp_path):

@@ -83,7 +83,7 @@ def test_defaults_merge_into_sources_and_sources_override(tmp_path):
     assert (b.rate_limit, b.timeouts.connect, b.timeouts.read) == (0.5, 2, 30)  # timeouts merge key by key
     assert b.schedule == "*/15 * * * *" and not b.enabled
     assert [s.name for s in config.enabled] == ["a"]
-    assert not a.allow_private_network  # never on unless asked for
+    assert a.allowed_networks == ()  # nothing beyond public addresses unless asked for
 
 
 def test_three_mistakes_are_each_named_with_source_and_field(tmp_path):

@@ -235,3 +235,25 @@ def test_cli_clusters_files_order_independently(tmp_path):
     shuffled = paths[:]
     random.Random(1).shuffle(shuffled)
     assert run_cli(shuffled) == out  # same clusters, same canonicals, same order
+
+
+def test_a_guessed_date_never_makes_a_copy_canonical():
+    """Only a date the page or the feed states counts; undated and guessed copies go by first fetched."""
+    from newswire.dedup.cluster import stated_date
+    from newswire.index.clusters import item_from_article
+    from newswire.models import Article
+
+    fp = fingerprint(seed_text(1))
+
+    def article(name: str, published, date_source, fetched):
+        return item_from_article(Article(id=name, url=f"https://x.example/{name}", published=published,
+                                         date_source=date_source, fetched_at=fetched), fp)
+
+    original = article("original", T0, "feed", T0 + timedelta(hours=2))
+    guessed = article("copy-guessed", T0 - timedelta(days=3000), None, T0 + timedelta(hours=1))
+    undated = article("copy-undated", None, None, T0)
+    assert min([original, guessed, undated], key=canonical_key).id == "original"
+    assert min([guessed, undated], key=canonical_key).id == "copy-undated"  # first fetched
+    page_dated = article("page-dated", T0 - timedelta(hours=1), "page", T0 + timedelta(hours=5))
+    assert min([original, page_dated], key=canonical_key).id == "page-dated"
+    assert stated_date(T0, "guess") is None and stated_date(T0, "page") == T0

@@ -22,7 +22,7 @@ T0 = datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc)
 def make_article(name: str, text: str, source: str, published: datetime | None, fetched: datetime) -> Article:
     url = f"https://{source}.example.org/{name}"
     return Article(id=article_id(url), url=url, canonical_url=url, source=source, title=name, text=text,
-                   published=published, fetched_at=fetched)
+                   published=published, date_source="feed" if published else None, fetched_at=fetched)
 
 
 def corpus() -> list[Article]:

@@ -25,7 +25,7 @@ def test_mappings_are_applied_as_designed(es, index_prefix):
     summary = admin.ensure_indices(es, index_prefix, kinds=["articles"])
     caps = admin.detect_capabilities(es)
     assert summary["analysis"] == caps.analysis
-    index = names.versioned(index_prefix, "articles", 1)
+    index = names.versioned(index_prefix, "articles", names.MAPPING_VERSIONS["articles"])
     mapping = es.indices.get_mapping(index=names.alias(index_prefix, "articles"))[index]["mappings"]
     props = mapping["properties"]
     assert mapping["dynamic"] == "strict"
@@ -86,10 +86,11 @@ def test_ensure_indices_is_idempotent(es, index_prefix):
     assert {k: v["status"] for k, v in second["indices"].items()} == {k: "exists" for k in names.KINDS}
     assert len(first["templates"]) == len(names.KINDS) + 1 and second["templates"] == []  # unchanged: not rewritten
     aliases = es.indices.get_alias(index=f"{index_prefix}-*").body
-    assert sorted(aliases) == sorted(names.versioned(index_prefix, k, 1) for k in names.KINDS)
+    assert sorted(aliases) == sorted(names.versioned(index_prefix, k, names.MAPPING_VERSIONS[k]) for k in names.KINDS)
     for index, spec in aliases.items():
         ((alias, flags),) = spec["aliases"].items()
-        assert index == f"{alias}-v1" and flags["is_write_index"] is True
+        assert names.version_of(index) == names.MAPPING_VERSIONS[alias.removeprefix(f"{index_prefix}-")]
+        assert flags["is_write_index"] is True
 
 
 def test_outdated_index_is_reported(es, index_prefix, monkeypatch):

@@ -26,7 +26,7 @@ def prefix(es):
 def _article(n: int, **kw) -> Article:
     url = f"https://news.example/{n}"
     fields = dict(
-        url=url, canonical_url=url, source="wire", title=f"Story {n}", text=f"Body of story {n}. " * 20,
+        id=article_id(url), url=url, canonical_url=url, source="wire", title=f"Story {n}", text=f"Body of story {n}. " * 20,
         published=datetime(2025, 3, 1, tzinfo=UTC) + timedelta(hours=n), language="en",
     )
     fields.update(kw)
@@ -118,11 +118,40 @@ def test_source_state_round_trip(es, prefix):
     assert state.load_state(es, "feed-a", prefix) == saved  # realtime GET: no refresh needed
 
 
-def test_existing_ids_is_the_seen_check(es, prefix):
-    docs = [article_document(_article(n)) for n in (50, 51)]
-    bulk.index_articles(es, docs, prefix, options=bulk.BulkOptions(refresh=False))
-    unseen = article_id("https://news.example/never")
-    assert state.existing_ids(es, [docs[0]["id"], docs[1]["id"], unseen], prefix) == {docs[0]["id"], docs[1]["id"]}
+def test_seen_check_finds_articles_by_canonical_and_by_entry_url_and_remembers_rejections(es, prefix):
+    now = datetime(2025, 3, 5, 12, tzinfo=UTC)
+    by_canonical = article_document(_article(50))
+    redirected = article_document(_article(51), entry_url="http://news.example/go/51?ref=rss&utm_source=x")
+    bulk.index_articles(es, [by_canonical, redirected], prefix, options=bulk.BulkOptions(refresh=True))
+    state.remember_rejected(es, [(["http://news.example/menu?utm_medium=rss", "https://news.example/menu"],
+                                  "not-article")], "wire", now, now + timedelta(days=7), prefix)
+    state.remember_rejected(es, [(["https://news.example/old-paywall"], "paywall")], "wire",
+                            now - timedelta(days=8), now - timedelta(days=1), prefix)
+    asked = ["https://news.example/50?utm_campaign=feed",  # tracking parameters: the same canonical URL
+             "http://news.example/go/51?ref=rss",  # the link it was listed under (a redirect)
+             "https://news.example/menu", "https://news.example/old-paywall", "https://news.example/never"]
+    known = state.known_urls(es, asked, now, prefix)
+    assert {url: (o.reason, o.detail) for url, o in known.items()} == {
+        asked[0]: ("already-indexed", None),
+        asked[1]: ("already-indexed", None),
+        asked[2]: ("already-rejected", "not-article"),
+    }  # the paywall's memory has expired; the last URL was never seen
+
+
+def test_create_leaves_an_existing_article_and_reports_it(es, prefix):
+    doc = article_document(_article(60))
+    first = bulk.index_articles(es, [doc], prefix, options=bulk.BulkOptions(create=True))
+    again = bulk.index_articles(es, [{**doc, "source": "other"}], prefix, options=bulk.BulkOptions(create=True))
+    assert (first.created, again.indexed, again.existed, again.failed, again.dead_lettered) == (
+        1, 0, [doc["id"]], [], 0)
+    assert es.get(index=names.alias(prefix, "articles"), id=doc["id"])["_source"]["source"] == "wire"
+
+
+def test_an_article_without_id_is_refused_not_given_one(es, prefix):
+    with pytest.raises(ValueError):
+        article_document(_article(61, id=""))
+    result = bulk.index_articles(es, [{"url": "https://news.example/62", "title": "no id"}], prefix)
+    assert result.indexed == 0 and result.failed[0].error_type == "missing_id"
 
 
 def test_run_report_documents(es, prefix):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from newswire import cli
+from newswire.ids import article_id
 from newswire.index import admin, bulk, names, retention
 from newswire.index.bulk import article_document
 from newswire.index.reindex import ReindexError, reindex
@@ -26,7 +27,7 @@ def prefix(es):
 
 def _docs(n: int, start: datetime) -> list[dict]:
     return [
-        article_document(Article(url=f"https://r.example/{i}", source="s", title=f"T{i}", text=f"text {i}",
+        article_document(Article(id=article_id(f"https://r.example/{i}"), url=f"https://r.example/{i}", source="s", title=f"T{i}", text=f"text {i}",
                                  published=start + timedelta(minutes=i)))
         for i in range(n)
     ]

@@ -9,6 +9,7 @@ import pytest
 from conftest import REPO
 from newswire import maintenance, pipeline
 from newswire.index.bulk import article_document, index_articles
+from newswire.ids import article_id
 from newswire.models import Article
 from newswire.settings import Settings
 
@@ -27,7 +28,7 @@ def stages():
 
 def _article(n: int, published: datetime, text: str) -> Article:
     url = f"https://news.example.org/story/{n}"
-    return Article(id="", url=url, canonical_url=url, source="test", title=f"Story {n}", text=text,
+    return Article(id=article_id(url), url=url, canonical_url=url, source="test", title=f"Story {n}", text=text,
                    published=published, language="en", quality=0.9)
 
 

@@ -36,7 +36,7 @@ def _page(n: int) -> str:
 
 def _source(web_server, **overrides):
     config = parse_config({
-        "defaults": {"allow_private_network": True, "rate_limit": 100, "retries": 1, "max_retry_wait": 1,
+        "defaults": {"allowed_networks": ["127.0.0.1/32"], "rate_limit": 100, "retries": 1, "max_retry_wait": 1,
                      "timeouts": {"connect": 2, "read": 2, "total": 5}},
         "sources": [{"name": "mixed", "type": "feed", "url": web_server.url("/feed.xml"), **overrides}],
     }, base_dir=REPO)
@@ -132,3 +132,114 @@ def test_newswire_run_cli_ingests_a_folder_once(tmp_path, es, es_url, index_pref
         assert [s["source"] for s in run["sources"]] == ["drop"]
         assert run["sources"][0]["indexed"] == expected_indexed
     assert count(es, f"{index_prefix}-articles") == 2
+
+
+def _with_canonical(html: str, href: str) -> str:
+    """The page declaring ``href`` as its canonical URL (first in <head>, before any it carries)."""
+    head = html.lower().index("<head")
+    close = html.index(">", head) + 1
+    return html[:close] + f'<link rel="canonical" href="{href}">' + html[close:]
+
+
+def _serve_feed_at(web_server, path: str, links: list[str], etag: str) -> None:
+    now = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    web_server.add(path, body=_rss([(web_server.url(link), link, now) for link in links]),
+                   content_type="application/rss+xml", etag=etag)
+
+
+def test_second_run_fetches_nothing_for_redirected_canonical_and_rejected_links(web_server, es, es_url,
+                                                                                  index_prefix, stages):
+    """The seen-check meets the stored id whichever URL the feed lists: a redirecting link, a page
+    naming another canonical URL, and a page that is not an article are each fetched once."""
+    web_server.add("/story/one.html", body=_with_canonical(_page(4), web_server.url("/story/one")))
+    web_server.add("/story/two.html", body=_page(5))
+    web_server.redirect("/go/two", web_server.url("/story/two.html"), status=301)
+    web_server.add("/menu.html", body="<html><head><title>Sections</title></head><body><ul>"
+                   + "".join(f"<li><a href='/s{i}'>Section {i}</a></li>" for i in range(40)) + "</ul></body></html>")
+    links = ["/story/one.html?ref=rss", "/go/two?ref=rss", "/menu.html?ref=rss"]
+    _serve_feed_at(web_server, "/feed.xml", links, '"v1"')
+    settings = Settings(es_url=es_url, index_prefix=index_prefix)
+    pipeline.prepare_indices(settings)
+
+    first = pipeline.ingest_source(_source(web_server), settings, stages=stages)
+    assert first.indexed == 2 and [o.reason for o in first.skipped] == ["not-article"]
+    stored = {d["_source"]["canonical_url"]: d["_source"] for d in
+              es.search(index=f"{index_prefix}-articles", query={"match_all": {}})["hits"]["hits"]}
+    assert set(stored) == {web_server.url("/story/one"), web_server.url("/story/two.html")}
+    assert web_server.url("/go/two") in stored[web_server.url("/story/two.html")]["entry_urls"]  # canonical spelling
+
+    # The feed changed (one new item), listing the same links again: only the new one is fetched.
+    web_server.add("/story/three.html", body=_page(6))
+    _serve_feed_at(web_server, "/feed.xml", [*links, "/story/three.html"], '"v2"')
+    web_server.clear_log()
+    second = pipeline.ingest_source(_source(web_server), settings, stages=stages)
+    assert {r.route for r in web_server.requests} <= {"/feed.xml", "/robots.txt", "/story/three.html"}
+    assert (second.fetched, second.indexed) == (1, 1)
+    assert sorted(o.reason for o in second.skipped) == ["already-indexed", "already-indexed", "already-rejected"]
+
+    # Another source listing the rejected page under its plain URL does not fetch it either.
+    _serve_feed_at(web_server, "/other.xml", ["/menu.html"], '"o1"')
+    other = _source(web_server).model_copy(update={"name": "other", "url": web_server.url("/other.xml")})
+    web_server.clear_log()
+    assert pipeline.ingest_source(other, settings, stages=stages).fetched == 0
+    assert "/menu.html" not in {r.route for r in web_server.requests}
+
+
+def test_run_once_reports_what_the_index_holds(web_server, es, es_url, index_prefix, stages):
+    """Two feeds, run concurrently, share a page and carry copies: the run's counts are the index's."""
+    for n in range(4):
+        web_server.add(f"/a/{n}.html", body=_page(6 + n))
+    for n in range(2):
+        web_server.add(f"/b/copy-{n}.html", body=_page(6 + n))
+    _serve_feed_at(web_server, "/a.xml", [f"/a/{n}.html" for n in range(4)], '"a"')
+    _serve_feed_at(web_server, "/b.xml", ["/a/3.html", "/b/copy-0.html", "/b/copy-1.html"], '"b"')
+    config = parse_config({
+        "defaults": {"allowed_networks": ["127.0.0.1/32"], "rate_limit": 100, "retries": 0},
+        "sources": [{"name": "a", "type": "feed", "url": web_server.url("/a.xml")},
+                    {"name": "b", "type": "feed", "url": web_server.url("/b.xml")}],
+    }, base_dir=REPO)
+    settings = Settings(es_url=es_url, index_prefix=index_prefix)
+
+    run = pipeline.run_once(config, settings, stages=stages)
+
+    articles = f"{index_prefix}-articles"
+    assert sum(r.indexed for r in run.sources) == count(es, articles) == 6
+    assert sum(r.duplicates for r in run.sources) == count(es, articles, {"term": {"is_canonical": False}}) == 2
+    summary = es.get(index=f"{index_prefix}-runs", id=f"{run.run_id}:_run")["_source"]
+    assert (summary["indexed"], summary["duplicates"]) == (6, 2)
+    for hit in es.search(index=articles, query={"match_all": {}}, size=10)["hits"]["hits"]:
+        doc = hit["_source"]
+        assert doc["indexed_at"] >= doc["fetched_at"]  # the write time, not the batch's start
+
+
+def test_summary_shows_every_failure_reason_with_its_count():
+    from newswire.models import ItemOutcome, RunReport, SourceReport
+
+    now = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    report = SourceReport(source="wire", status="partial", failed=[
+        ItemOutcome(url="file:///etc/passwd", reason="bad-scheme"), ItemOutcome(url="u1", reason="timeout"),
+        ItemOutcome(url="u2", reason="timeout"), ItemOutcome(url="u3", reason="http-410")])
+    line = pipeline.summary_lines(RunReport(run_id="r", started_at=now, finished_at=now, sources=[report]))[1]
+    assert line.endswith("bad-scheme 1, http-410 1, timeout 2")
+
+
+def test_newswire_run_exits_1_when_every_source_failed(tmp_path, es, es_url, index_prefix):
+    config = tmp_path / "sources.yaml"
+    config.write_text("defaults:\n  allowed_networks: [127.0.0.1/32]\n  retries: 0\n  timeouts: {connect: 1, total: 2}\n"
+                      "sources:\n"
+                      "  - {name: gone-a, type: feed, url: 'http://127.0.0.1:9/a.xml'}\n"
+                      "  - {name: gone-b, type: feed, url: 'http://127.0.0.1:9/b.xml'}\n")
+    env = {"ELASTICSEARCH_URL": es_url, "NEWSWIRE_INDEX_PREFIX": index_prefix, "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([str(Path(sys.executable).parent / "newswire"), "run", "--config", str(config)],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 1, out.stdout + out.stderr[-2000:]
+    assert out.stdout.count(" failed ") >= 2
+
+
+def test_sources_validate_names_a_missing_directory(tmp_path):
+    config = tmp_path / "sources.yaml"
+    config.write_text("sources:\n  - {name: drop, type: directory, path: no-such-folder}\n")
+    out = subprocess.run([str(Path(sys.executable).parent / "newswire"), "sources", "validate", str(config)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1
+    assert f"sources[0] (drop): path: no such directory: {tmp_path / 'no-such-folder'}" in out.stderr

@@ -13,6 +13,7 @@ from newswire import cli
 from newswire.index import admin, bulk
 from newswire.index.bulk import article_document
 from newswire.index.search import search_articles, search_claims
+from newswire.ids import article_id
 from newswire.models import Article, Claim
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -29,7 +30,7 @@ def _seed_articles() -> list[Article]:
         lines = [line for line in lines if line]
         url = f"https://seed.example/{path.stem}"
         articles.append(Article(
-            url=url, canonical_url=url, source="alpha" if n % 2 == 0 else "beta",
+            id=article_id(url), url=url, canonical_url=url, source="alpha" if n % 2 == 0 else "beta",
             title=lines[0], text="\n".join(lines[1:]), language="en",
             published=datetime(2024, 1, 1 + n, 9, tzinfo=UTC),
         ))
@@ -52,9 +53,10 @@ def corpus(es):
     canonical_id = docs[2]["id"]
     docs[2].update(duplicate_count=1, copy_sources=["gamma"], copy_urls=["https://copy.example/1"])
     copy = Article(**{**{f: getattr(original, f) for f in original.__slots__},
-                      "url": "https://copy.example/1", "canonical_url": "https://copy.example/1", "source": "gamma"})
+                      "id": article_id("https://copy.example/1"), "url": "https://copy.example/1",
+                      "canonical_url": "https://copy.example/1", "source": "gamma"})
     docs.append(article_document(copy, cluster={"cluster_id": canonical_id, "is_canonical": False, "duplicate_of": canonical_id}))
-    german = Article(url="https://de.example/zug", canonical_url="https://de.example/zug", source="beta",
+    german = Article(id=article_id("https://de.example/zug"), url="https://de.example/zug", canonical_url="https://de.example/zug", source="beta",
                      title="Neue Regeln für die Bahn", text=GERMAN, language="de",
                      published=datetime(2024, 1, 20, tzinfo=UTC),
                      claims=[Claim(text="Die Bahnen sollen künftig pünktlicher fahren.", score=0.7, checkworthy=True,

@@ -65,7 +65,7 @@ def test_second_run_of_unchanged_feed_is_conditional_304_and_fetches_no_article(
     items = article_pages(web_server, 30)
     web_server.add("/feed.xml", body=rss(items), content_type=RSS_TYPE, etag='"feed-v1"',
                    last_modified="Sat, 01 Mar 2025 11:00:00 GMT")
-    wire = source(url=web_server.url("/feed.xml"), allow_private_network=True)
+    wire = source(url=web_server.url("/feed.xml"), allowed_networks=("127.0.0.1/32",))
     with local_fetcher() as fetcher:  # run 1
         first = discover(wire, SourceState(source="wire"), fetcher, NOW)
         pages = fetcher.fetch_many([e.url for e in first.entries])
@@ -142,7 +142,7 @@ def test_entries_pointing_at_private_addresses_or_files_are_refused_and_reported
     ]
     items = [("ok", "https://news.example.org/fine.html", NOW)] + [(f"bad {i}", u, NOW) for i, u in enumerate(bad)]
     web_server.add("/feed.xml", body=rss(items), content_type=RSS_TYPE)
-    wire = source(url=web_server.url("/feed.xml"))  # allow_private_network left at its default: False
+    wire = source(url=web_server.url("/feed.xml"))  # allowed_networks left at its default: none
     with local_fetcher() as fetcher:
         found = discover(wire, None, fetcher, NOW)
         pages = fetcher.fetch_many([e.url for e in found.entries if e.url.startswith("http://127.")])
@@ -153,9 +153,11 @@ def test_entries_pointing_at_private_addresses_or_files_are_refused_and_reported
     assert set(connected) == {"127.0.0.1"}  # only the feed itself was requested
     assert web_server.hits("/news/local.html") == 0
 
-    with local_fetcher() as fetcher:  # a source that allows private targets keeps them, never file://
-        allowed = discover(source(url=web_server.url("/feed.xml"), allow_private_network=True), None, fetcher, NOW)
-    assert len(allowed.entries) == 5 and [o.reason for o in allowed.errors] == ["bad-scheme"]
+    with local_fetcher() as fetcher:  # a source allowing 127.0.0.1/32 keeps loopback targets only, never file://
+        allowed = discover(source(url=web_server.url("/feed.xml"), allowed_networks=("127.0.0.1/32",)), None, fetcher, NOW)
+    assert {e.url for e in allowed.entries} == {"https://news.example.org/fine.html", bad[0], bad[4]}  # a name: checked at connect
+    assert [(o.url, o.reason) for o in allowed.errors[:2]] == [(bad[1], "private-address"), (bad[2], "private-address")]
+    assert [o.reason for o in allowed.errors[2:]] == ["bad-scheme"]
 
 
 def test_one_broken_source_does_not_stop_the_others(web_server):
@@ -224,7 +226,7 @@ def test_bozo_feed_entries_are_used(web_server):
     body = (CORPUS / "illformed" / "rss_item_link_corrupted_ampersands.xml").read_bytes()
     web_server.add("/bozo.xml", body=body, content_type="application/rss+xml")
     with local_fetcher() as fetcher:
-        found = discover(source(url=web_server.url("/bozo.xml"), allow_private_network=True), None, fetcher, NOW)
+        found = discover(source(url=web_server.url("/bozo.xml"), allowed_networks=("127.0.0.1/32",)), None, fetcher, NOW)
     assert found.error is None and found.entries and found.warning
 
 
@@ -311,7 +313,7 @@ def test_news_sitemap_index_and_urlset(web_server):
     web_server.add("/sitemap.xml", body=index, content_type="application/xml", etag='"i1"')
     # The source allows private targets (its children live on 127.0.0.1); the fetcher still only
     # allows 127.0.0.1, so the metadata-address child is refused when fetched, without connecting.
-    site = source("site", type="sitemap", url=web_server.url("/sitemap.xml"), allow_private_network=True)
+    site = source("site", type="sitemap", url=web_server.url("/sitemap.xml"), allowed_networks=("127.0.0.1/32",))
     state = SourceState(source="site", last_success=NOW - timedelta(days=1))  # the 2024 child is older: skipped
     with local_fetcher() as fetcher:
         found = discover(site, state, fetcher, NOW)
@@ -407,3 +409,12 @@ def test_prefer_canonical_link():
     assert prefer_canonical(page, "https://evil.example.net/x") == "https://www.example.co.uk/news/story-1"
     assert prefer_canonical(page, "https://evil.example.net/x", allow_cross_site=True) == "https://evil.example.net/x"
     assert prefer_canonical(page, "javascript:alert(1)") == "https://www.example.co.uk/news/story-1"
+
+
+def test_a_non_http_link_is_reported_as_the_feed_spells_it():
+    from newswire.sources.feed import parse_feed
+
+    body = (b'<rss version="2.0"><channel><title>t</title><item><link>file:///etc/passwd</link></item>'
+            b"<item><link>/a.html</link></item></channel></rss>")
+    entries = parse_feed(body, url="http://127.0.0.1:8000/feed.xml", source="s").entries
+    assert [e.url for e in entries] == ["file:///etc/passwd", "http://127.0.0.1:8000/a.html"]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from newswire.datelines import find_date
 from newswire.extract import extract_text
-from newswire.textclean import byline_authors, clean_text, date_line, is_chrome, is_legal, strip_markdown_inline
+from newswire.extract.dates import find_date
+from newswire.extract.textclean import byline_authors, clean_text, date_line, is_chrome, is_legal, strip_markdown_inline
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 

@@ -3,7 +3,7 @@
 Layout::
 
     defaults:            # optional; merged into every source (a source's own keys win,
-      rate_limit: 1      #   ``timeouts`` is merged key by key)
+      rate_limit: 1      #   ``timeouts`` and ``watch`` are merged key by key)
     sources:
       - name: seeds      # unique
         type: directory  # feed | sitemap | directory
@@ -77,6 +77,28 @@ class Timeouts(_Strict):
     total: float = Field(60.0, gt=0)
 
 
+class WatchOptions(_Strict):
+    """Stream mode: the feed watcher polls between these bounds (shorter while it changes, longer while not)."""
+
+    min_interval: timedelta = Field(timedelta(seconds=30), description="shortest pause between two polls")
+    max_interval: timedelta = Field(timedelta(minutes=15), description="longest pause while nothing changes")
+
+    _durations = field_validator("min_interval", "max_interval", mode="before")(parse_duration)
+
+    @field_validator("min_interval", "max_interval")
+    @classmethod
+    def _at_least_a_second(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1) or value > timedelta(days=1):
+            raise ValueError("must be between 1s and 1d")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "WatchOptions":
+        if self.min_interval > self.max_interval:
+            raise ValueError("max_interval: must not be shorter than min_interval")
+        return self
+
+
 class SourceOptions(_Strict):
     """Everything the ``defaults`` block may set; each source inherits these and may override them."""
 
@@ -88,7 +110,9 @@ class SourceOptions(_Strict):
     max_concurrency: int = Field(2, ge=1, le=16, description="parallel requests per host")
     max_items: int = Field(100, ge=1, description="entries taken per run (newest first)")
     user_agent: str = Field(DEFAULT_USER_AGENT, min_length=3)
-    allow_private_network: bool = False  # local testing only: loopback/private/link-local targets
+    allowed_networks: tuple[str, ...] = Field(
+        (), description="CIDRs a source may reach although not public, e.g. [127.0.0.1/32]; link-local and "
+        "metadata addresses only through a network inside their own range")
     respect_robots: bool = True
     timeouts: Timeouts = Timeouts()
     max_bytes: ByteSize = Field(ByteSize(5_000_000), gt=0, description="accepts 5000000, '5MB', '5MiB'")
@@ -98,22 +122,61 @@ class SourceOptions(_Strict):
     unconditional_after: timedelta = Field(
         timedelta(hours=24), description="after this age a full GET replaces the conditional one (stale ETags)"
     )
+    remember_rejected: timedelta = Field(
+        timedelta(days=7),
+        description="how long a page that is not an article (not-article, paywall, ...) is not fetched again; 0: always",
+    )
     failure_backoff: timedelta = Field(timedelta(minutes=5), description="first pause after a failed run")
     max_failure_backoff: timedelta = Field(timedelta(hours=12), description="the pause doubles up to this")
+    page_timeout: timedelta = Field(timedelta(seconds=30), gt=timedelta(0),
+                                    description="CPU budget to process one page; past it the page is 'too-slow'")
+    task_timeout: timedelta = Field(timedelta(hours=1), gt=timedelta(0),
+                                    description="the Airflow tasks' execution_timeout for this source's DAG")
+    watch: WatchOptions | None = Field(None, description="stream mode (feeds and sitemaps): ingest when the feed changes")
 
     _durations = field_validator(
-        "max_retry_wait", "unconditional_after", "failure_backoff", "max_failure_backoff", mode="before"
+        "max_retry_wait", "unconditional_after", "remember_rejected", "failure_backoff", "max_failure_backoff",
+        "page_timeout", "task_timeout", mode="before",
     )(parse_duration)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed_fields(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "allow_private_network" in data:
+            raise ValueError("allow_private_network: removed (it opened every private range); list what the "
+                             "source may reach under allowed_networks, e.g. [127.0.0.1/32]")
+        return data
+
+    @field_validator("allowed_networks", mode="before")
+    @classmethod
+    def _check_networks(cls, value: Any) -> Any:
+        import ipaddress
+
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)):
+            return value  # pydantic reports the type
+        networks = []
+        for item in value:
+            try:
+                networks.append(str(ipaddress.ip_network(str(item).strip(), strict=True)))
+            except ValueError as exc:
+                raise ValueError(f"not a network in CIDR form ({exc})") from None
+        return networks
 
     @field_validator("schedule")
     @classmethod
     def _check_schedule(cls, value: str | None) -> str | None:
         if value is None or value in SCHEDULE_PRESETS:
             return value
-        from croniter import croniter
+        from croniter import CroniterBadDateError, croniter
 
         if not croniter.is_valid(value):
             raise ValueError(f"not a cron expression or one of {', '.join(sorted(SCHEDULE_PRESETS))}")
+        try:  # "0 0 31 2 *" is well-formed but never fires: Airflow would never run the source
+            croniter(value).get_next(float)
+        except (CroniterBadDateError, ValueError, OverflowError):
+            raise ValueError("a cron expression that never fires (no next run)") from None
         return value
 
     @field_validator("tags", mode="before")
@@ -142,6 +205,8 @@ class SourceConfig(SourceOptions):
                 raise ValueError(f"url: required for a {self.type} source")
             if self.path is not None:
                 raise ValueError(f"path: not used by a {self.type} source (give url)")
+        if self.type == "directory" and self.watch is not None:
+            raise ValueError("watch: only feeds and sitemaps can be watched (a directory is read on its schedule)")
         return self
 
     @property
@@ -168,7 +233,9 @@ class SourcesConfig(_Strict):
         return [s for s in self.sources if s.enabled]
 
 
-_FIELD_NAMES = sorted(set(SourceConfig.model_fields) | set(Timeouts.model_fields) | {"defaults", "sources"})
+_FIELD_NAMES = sorted(
+    set(SourceConfig.model_fields) | set(Timeouts.model_fields) | set(WatchOptions.model_fields) | {"defaults", "sources"}
+)
 
 
 def _format_error(prefix: str, error: dict[str, Any]) -> str:
@@ -184,6 +251,9 @@ def _format_error(prefix: str, error: dict[str, Any]) -> str:
         message = error["msg"].removeprefix("Value error, ")
     if not loc and ": " in message:  # model-level check that names its field itself
         loc, message = message.split(": ", 1)
+    elif error["type"] == "value_error" and message.partition(": ")[0] in _FIELD_NAMES:  # ... of a nested model
+        field_name, message = message.split(": ", 1)
+        loc = f"{loc}.{field_name}"
     value = error.get("input")
     if error["type"] not in ("extra_forbidden", "missing") and isinstance(value, (str, int, float)) and loc:
         message += f" (got {value!r})"
@@ -192,8 +262,11 @@ def _format_error(prefix: str, error: dict[str, Any]) -> str:
 
 def _merge(defaults: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
     merged = {**defaults, **own}
-    if isinstance(defaults.get("timeouts"), dict) and isinstance(own.get("timeouts"), dict):
-        merged["timeouts"] = {**defaults["timeouts"], **own["timeouts"]}
+    for nested in ("timeouts", "watch"):
+        if isinstance(defaults.get(nested), dict) and isinstance(own.get(nested), dict):
+            merged[nested] = {**defaults[nested], **own[nested]}
+    if own.get("type") == "directory" and "watch" not in own:
+        merged.pop("watch", None)  # a default ``watch`` is meant for feeds and sitemaps
     return merged
 
 
@@ -249,6 +322,19 @@ def parse_config(data: Any, *, base_dir: Path, origin: str = "<config>") -> Sour
     if problems:
         raise ConfigError(origin, problems)
     return SourcesConfig(defaults=defaults, sources=tuple(sources))
+
+
+def missing_paths(config: SourcesConfig) -> list[str]:
+    """One problem line per directory source whose folder does not exist (or is not a folder).
+
+    Checked by ``newswire sources validate`` rather than at load time: the DAG files load the
+    config when they are parsed, and one missing folder must not take every DAG down.
+    """
+    return [
+        f"sources[{i}] ({s.name}): path: no such directory: {s.path}"
+        for i, s in enumerate(config.sources)
+        if s.type == "directory" and s.path is not None and not s.path.is_dir()
+    ]
 
 
 def load_config(path: str | Path) -> SourcesConfig:

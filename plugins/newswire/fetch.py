@@ -16,27 +16,36 @@ shared between runs or held at module level. It enforces a :class:`FetchPolicy`:
   by default that is a ``FetchError("too-large")`` (a cut XML feed or half a page is worse than
   none); with ``truncate_oversize=True`` the first ``max_bytes`` come back with ``Page.truncated``;
   at most ``max_redirects`` redirects, a repeated URL is ``redirect-loop``;
-- **SSRF guard**: only http(s); every hop is checked, and the address actually connected to is
-  checked at connect time (after DNS resolution, so a DNS answer cannot slip a private address
-  past the check): private, loopback, link-local (cloud metadata 169.254.169.254), multicast,
-  reserved and unspecified addresses are refused unless ``allow_private_network`` (or the address
-  is in ``allowed_networks``). Environment proxies are ignored for the same reason.
+- **time**: ``total_timeout`` bounds everything one URL costs once its first request starts:
+  every attempt, redirect hop, backoff and Retry-After wait; a retry that would end past it is
+  not made;
+- **SSRF guard**: only http(s); every hop (so every redirect) is checked, and the address actually
+  connected to is checked at connect time (after DNS resolution, so a DNS answer cannot slip a
+  private address past the check): private, loopback, link-local (cloud metadata
+  169.254.169.254), multicast, reserved and unspecified addresses are refused unless they are in
+  one of ``allowed_networks`` (CIDRs). Link-local and metadata addresses need a listed network
+  inside their own range (``169.254.169.254/32``): a broad one such as ``0.0.0.0/0`` does not
+  open them. IPv6 forms that carry an IPv4 address (mapped, compatible, NAT64, 6to4, Teredo) are
+  judged by that address. Environment proxies are ignored for the same reason.
 
 Every failure is a :class:`FetchError` with a short machine ``reason``:
-``bad-url``, ``bad-scheme``, ``private-address``, ``dns-error``, ``connect-error``, ``timeout``,
+``bad-url`` (also a host no HTTP client can encode), ``bad-scheme``, ``private-address``, ``dns-error``, ``connect-error``, ``timeout``,
 ``robots-disallowed``, ``robots-unavailable``, ``http-<status>``, ``too-large``,
-``bad-content-type``, ``redirect-loop``, ``too-many-redirects``, ``bad-redirect``, ``protocol-error``.
+``bad-content-type``, ``bad-encoding``, ``redirect-loop``, ``too-many-redirects``, ``bad-redirect``,
+``protocol-error``. The body limit ``max_bytes`` applies to the decoded body, each
+Content-Encoding layer inflated in bounded steps (at most ``MAX_ENCODINGS`` layers).
 """
 
 from __future__ import annotations
 
-import codecs
 import email.utils
 import ipaddress
+import logging
 import re
 import socket
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -47,10 +56,13 @@ from urllib.parse import urljoin, urlsplit
 
 import httpcore
 import httpx
+import idna
 from protego import Protego
 
 from newswire.config import DEFAULT_USER_AGENT
 from newswire.models import Page
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from newswire.config import SourceConfig
@@ -103,8 +115,7 @@ class FetchPolicy:
     max_retry_wait: float = 60.0
     respect_robots: bool = True
     max_crawl_delay: float = 30.0
-    allow_private_network: bool = False
-    allowed_networks: tuple[str, ...] = ()  # CIDRs reachable even when private (e.g. "127.0.0.1/32")
+    allowed_networks: tuple[str, ...] = ()  # CIDRs reachable even when not public (e.g. "127.0.0.1/32")
     _networks: tuple[Any, ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -124,8 +135,7 @@ class FetchPolicy:
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
             raise ValueError(f"FetchPolicy: out of range: {', '.join(f'{n}={getattr(self, n)!r}' for n in bad)}")
-        nets = tuple(ipaddress.ip_network(cidr, strict=False) for cidr in self.allowed_networks)
-        object.__setattr__(self, "_networks", nets)
+        object.__setattr__(self, "_networks", parse_networks(self.allowed_networks))
 
     @classmethod
     def from_source(cls, source: "SourceConfig", **overrides: Any) -> "FetchPolicy":
@@ -142,27 +152,74 @@ class FetchPolicy:
             retries=source.retries,
             max_retry_wait=source.max_retry_wait.total_seconds(),
             respect_robots=source.respect_robots,
-            allow_private_network=source.allow_private_network,
+            allowed_networks=tuple(source.allowed_networks),
         )
         values.update(overrides)
         return cls(**values)
 
     def address_allowed(self, address: str) -> bool:
-        """Whether connecting to this IP address is allowed."""
+        """Whether connecting to this IP address is allowed (see :func:`address_allowed`)."""
+        return address_allowed(address, self._networks)
+
+
+#: Ranges a broad allowed network never opens: only a listed network inside the range does.
+_SENSITIVE_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
+    "169.254.0.0/16",  # IPv4 link-local, with the cloud metadata service 169.254.169.254
+    "fe80::/10",  # IPv6 link-local
+    "fd00:ec2::254/128",  # AWS metadata over IPv6
+    "100.100.100.200/32",  # Alibaba Cloud metadata
+))
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215 local use: never public
+
+
+def judged_addresses(
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address,
+) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The address a connection really reaches: the IPv4 address inside mapped, compatible, NAT64,
+    6to4 and Teredo IPv6 forms (a packet to ``64:ff9b::a9fe:a9fe`` reaches 169.254.169.254), else ``ip``."""
+    if isinstance(ip, ipaddress.IPv4Address):
+        return [ip]
+    if ip.ipv4_mapped is not None:
+        return [ip.ipv4_mapped]
+    if ip in _NAT64:
+        return [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+    if ip.sixtofour is not None:
+        return [ip.sixtofour]
+    if ip.teredo is not None:
+        return [ip.teredo[1]]  # the client address, de-obfuscated
+    if int(ip) >> 32 == 0 and int(ip) > 1:  # deprecated IPv4-compatible ::a.b.c.d (not :: or ::1)
+        return [ipaddress.IPv4Address(int(ip))]
+    return [ip]
+
+
+def _reachable(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, networks: Sequence[Any]) -> bool:
+    for sensitive in _SENSITIVE_NETWORKS:
+        if ip.version == sensitive.version and ip in sensitive:
+            return any(ip in net and net.version == sensitive.version and net.subnet_of(sensitive) for net in networks)
+    if any(ip.version == net.version and ip in net for net in networks):
+        return True
+    return ip.is_global and not ip.is_multicast and not (ip.version == 6 and ip in _NAT64_LOCAL)
+
+
+def address_allowed(address: str, networks: Sequence[Any] = ()) -> bool:
+    """Whether connecting to ``address`` is allowed: a public unicast address, or one in ``networks``.
+
+    Link-local and metadata addresses are allowed only by a listed network inside their own
+    range, and an address that embeds an IPv4 address is judged by that address.
+    """
+    try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        if self.allow_private_network or any(ip in net for net in self._networks):
-            return True
-        return is_public_address(ip)
+    except ValueError:
+        return False
+    return all(_reachable(a, networks) for a in judged_addresses(ip))
 
 
 def is_public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """True for globally routable unicast addresses; False for private, loopback, link-local
-    (including 169.254.169.254, the cloud metadata service), shared, reserved, multicast, unspecified."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    (including 169.254.169.254, the cloud metadata service), shared, reserved, multicast,
+    unspecified, and IPv6 forms whose embedded IPv4 address is one of those."""
+    return address_allowed(str(ip))
 
 
 # ---------------------------------------------------------------- address screening
@@ -171,11 +228,43 @@ def is_public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool
 _LOCAL_NAMES = re.compile(r"(^|\.)(localhost|localdomain|local|internal|home\.arpa)\.?$", re.IGNORECASE)
 
 
-def screen_url(url: str, *, allow_private_network: bool = False) -> str | None:
+def parse_networks(cidrs: Iterable[str]) -> tuple[Any, ...]:
+    """CIDR strings to networks (host bits allowed: ``127.0.0.1/8`` is ``127.0.0.0/8``).
+
+    Raises:
+        ValueError: one of them is not a network.
+    """
+    return tuple(ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
+
+
+def _host_encodable(host: str) -> bool:
+    """Whether a host name can go into DNS: no empty or overlong label, and IDNA labels that decode.
+
+    Plain ASCII labels are left alone (real hosts carry underscores, which strict IDNA refuses);
+    ``xn--`` and non-ASCII labels must be valid IDNA, as the resolver would insist later.
+    """
+    if host.startswith("[") or ":" in host:
+        return True  # an IPv6 literal
+    labels = host.rstrip(".").split(".")
+    if not all(0 < len(label) <= 63 for label in labels):
+        return False
+    for label in labels:
+        if label.isascii() and not label.lower().startswith("xn--"):
+            continue
+        try:
+            idna.encode(label, uts46=True)
+        except (idna.IDNAError, UnicodeError, ValueError):
+            return False
+    return True
+
+
+def screen_url(url: str, *, allowed_networks: Iterable[str] = ()) -> str | None:
     """Cheap check of an announced URL, without DNS: a refusal reason, or None if it may be fetched.
 
-    Refuses non-http(s) schemes (``bad-scheme``), URLs without a host (``bad-url``), IP literals in
-    private/loopback/link-local/reserved ranges and local-only names such as ``localhost``
+    Refuses non-http(s) schemes (``bad-scheme``), URLs without a host or that no HTTP client can
+    send (``bad-url``: a bad port, an IPv4 address with leading zeros, a host IDNA cannot encode
+    such as ``a..b`` or ``xn--a.example``), IP literals outside the public unicast ranges and
+    ``allowed_networks``, and local-only names such as ``localhost`` when no network is allowed
     (``private-address``). Names that resolve to such addresses are caught when fetched.
     """
     try:
@@ -188,13 +277,18 @@ def screen_url(url: str, *, allow_private_network: bool = False) -> str | None:
         return "bad-scheme"
     if not host:
         return "bad-url"
-    if allow_private_network:
-        return None
+    try:
+        httpx.URL(url.strip())  # what the client would send: IDNA host, strict IPv4 literals
+    except (httpx.InvalidURL, UnicodeError, ValueError):
+        return "bad-url"
+    if not _host_encodable(host):
+        return "bad-url"
+    networks = parse_networks(allowed_networks)
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
-        return "private-address" if _LOCAL_NAMES.search(host) else None
-    return None if is_public_address(ip) else "private-address"
+        return "private-address" if not networks and _LOCAL_NAMES.search(host) else None
+    return None if address_allowed(str(ip), networks) else "private-address"
 
 
 class _RefusedAddress(httpcore.ConnectError):
@@ -261,6 +355,28 @@ class _Robots:
     parser: Protego | None = None  # None (and no error): everything allowed
     loaded: bool = False
     error: FetchError | None = None  # robots.txt unreachable: raised for every URL of the origin
+
+
+@dataclass(slots=True)
+class _Budget:
+    """One URL's share of time (``timeouts.total``): every attempt, redirect, backoff and Retry-After wait.
+
+    The clock starts with the URL's first request, not while it queues behind the host's other
+    URLs for its politeness slot.
+    """
+
+    total: float
+    deadline: float | None = None
+
+    def start(self, now: float) -> None:
+        if self.deadline is None:
+            self.deadline = now + self.total
+
+    def remaining(self, now: float) -> float:
+        return self.total if self.deadline is None else max(self.deadline - now, 0.001)
+
+    def expired(self, now: float) -> bool:
+        return self.deadline is not None and now > self.deadline
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -360,7 +476,11 @@ class Fetcher:
         return self._follow(url, headers, content_types, self.policy.max_bytes, check_robots=True)
 
     def fetch_many(self, urls: Iterable[str], **kwargs: Any) -> list[Page | FetchError]:
-        """GET many URLs in parallel (per-host limits still apply); results in input order, never raises FetchError."""
+        """GET many URLs in parallel (per-host limits still apply); results in input order, never raises.
+
+        Whatever goes wrong with one URL is that URL's FetchError; an unexpected exception is
+        logged and comes back as ``fetch-crashed``, so one URL never costs the others.
+        """
         urls = list(urls)
         if not urls:
             return []
@@ -370,6 +490,9 @@ class Fetcher:
                 return self.get(u, **kwargs)
             except FetchError as exc:
                 return exc
+            except Exception as exc:  # noqa: BLE001 - a bug on one URL must not fail the batch
+                log.exception("fetching %s crashed", u)
+                return FetchError("fetch-crashed", u, f"{type(exc).__name__}: {exc}"[:300])
 
         with ThreadPoolExecutor(max_workers=min(self.policy.max_workers, len(urls))) as pool:
             return list(pool.map(one, urls))
@@ -392,11 +515,13 @@ class Fetcher:
     ) -> Page:
         chain = [url]
         current = url
+        budget = _Budget(self.policy.total_timeout)
         while True:
             self._check_target(current)
             if check_robots and self.policy.respect_robots and not self.robots_allows(current):
                 raise FetchError("robots-disallowed", current)
-            status, resp_headers, body, truncated = self._with_retries(current, headers, content_types, max_bytes)
+            status, resp_headers, body, truncated = self._with_retries(current, headers, content_types, max_bytes,
+                                                                       budget)
             if status not in REDIRECT_STATUSES:
                 return Page(
                     url=url,
@@ -419,18 +544,10 @@ class Fetcher:
             current = target
 
     def _check_target(self, url: str) -> None:
-        reason = screen_url(url, allow_private_network=True)  # scheme and shape; addresses below
-        if reason:
-            raise FetchError(reason, url)
-        host = urlsplit(url).hostname or ""
-        try:
-            ip = ipaddress.ip_address(host)
-        except ValueError:
-            if not self.policy.allow_private_network and _LOCAL_NAMES.search(host):
-                raise FetchError("private-address", url, host) from None
-            return  # a name: checked after resolution, at connect time
-        if not self.policy.address_allowed(str(ip)):
-            raise FetchError("private-address", url, host)
+        """Refuse a URL (the first or a redirect's target) before any connection is made."""
+        reason = screen_url(url, allowed_networks=self.policy.allowed_networks)
+        if reason:  # names are checked again after resolution, at connect time
+            raise FetchError(reason, url, urlsplit(url).hostname if reason == "private-address" else None)
 
     def _host(self, url: str) -> _Host:
         key = (urlsplit(url).hostname or "").lower()
@@ -445,13 +562,18 @@ class Fetcher:
             return host
 
     @contextmanager
-    def _turn(self, url: str) -> Iterator[None]:
-        """Hold one of the host's concurrency slots, starting no sooner than its rate limit allows."""
+    def _turn(self, url: str, budget: _Budget | None = None) -> Iterator[None]:
+        """Hold one of the host's concurrency slots, starting no sooner than its rate limit allows.
+
+        A retry or redirect whose turn would come after the URL's time budget fails at once.
+        """
         host = self._host(url)
         with host.semaphore:
             with host.lock:
                 now = self._clock()
                 start = max(now, host.next_time)
+                if budget is not None and budget.deadline is not None and start >= budget.deadline:
+                    raise FetchError("timeout", url, f"no turn within timeouts.total ({self.policy.total_timeout:.0f}s)")
                 host.next_time = start + host.interval
             if start > now:
                 self._sleep(start - now)
@@ -503,16 +625,17 @@ class Fetcher:
             return robots
 
     def _with_retries(
-        self, url: str, headers: dict[str, str], content_types: Sequence[str] | None, max_bytes: int
+        self, url: str, headers: dict[str, str], content_types: Sequence[str] | None, max_bytes: int, budget: _Budget
     ) -> tuple[int, dict[str, str], bytes, bool]:
         p = self.policy
         attempt = 0
         while True:
             error: FetchError | None = None
             retry_after: float | None = None
-            with self._turn(url):
+            with self._turn(url, budget):
+                budget.start(self._clock())
                 try:
-                    result = self._send(url, headers, content_types, max_bytes)
+                    result = self._send(url, headers, content_types, max_bytes, budget)
                 except FetchError as exc:
                     error = exc
             if error is None:
@@ -533,17 +656,24 @@ class Fetcher:
             if wait > p.max_retry_wait:
                 error.detail = f"Retry-After {wait:.0f}s exceeds the {p.max_retry_wait:.0f}s cap"
                 raise error
+            if budget.deadline is not None and self._clock() + wait >= budget.deadline:
+                error.detail = (f"after {attempt + 1} attempt(s): another would pass timeouts.total "
+                                f"({p.total_timeout:.0f}s)")
+                raise error
             attempt += 1
             if wait > 0:
                 self._sleep(wait)
 
     def _send(
-        self, url: str, headers: dict[str, str], content_types: Sequence[str] | None, max_bytes: int
+        self, url: str, headers: dict[str, str], content_types: Sequence[str] | None, max_bytes: int, budget: _Budget
     ) -> tuple[int, dict[str, str], bytes, bool]:
-        """One request, body streamed up to the size limit."""
-        deadline = self._clock() + self.policy.total_timeout
+        """One request, body streamed and decoded up to the size limit, inside the page's time budget."""
+        p = self.policy
+        remaining = budget.remaining(self._clock())
+        timeout = httpx.Timeout(connect=min(p.connect_timeout, remaining), read=min(p.read_timeout, remaining),
+                                write=min(p.read_timeout, remaining), pool=remaining)
         try:
-            with self._client.stream("GET", url, headers=headers) as resp:
+            with self._client.stream("GET", url, headers=headers, timeout=timeout) as resp:
                 resp_headers = {k.lower(): v for k, v in resp.headers.items()}
                 status = resp.status_code
                 if not 200 <= status < 300:
@@ -551,21 +681,11 @@ class Fetcher:
                 if content_types and not _media_type_ok(resp_headers.get("content-type"), content_types):
                     raise FetchError("bad-content-type", url, resp_headers.get("content-type"))
                 declared = resp_headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > max_bytes and not self.policy.truncate_oversize:
+                if declared.isdigit() and int(declared) > max_bytes and not p.truncate_oversize:
                     raise FetchError("too-large", url, f"Content-Length {declared} > {max_bytes}")
-                body = bytearray()
-                truncated = False
-                for chunk in resp.iter_bytes():
-                    if self._clock() > deadline:
-                        raise FetchError("timeout", url, f"body not complete after {self.policy.total_timeout}s")
-                    if len(body) + len(chunk) > max_bytes:
-                        if not self.policy.truncate_oversize:
-                            raise FetchError("too-large", url, f"body passed {max_bytes} bytes")
-                        body += chunk[: max_bytes - len(body)]
-                        truncated = True
-                        break
-                    body += chunk
-                return status, resp_headers, bytes(body), truncated
+                return (status, resp_headers, *self._read_body(url, resp, max_bytes, budget))
+        except _DecodeError as exc:
+            raise FetchError("bad-encoding", url, str(exc)) from None
         except httpx.TimeoutException as exc:
             raise FetchError("timeout", url, type(exc).__name__) from None
         except (httpx.ConnectError, httpx.ProxyError) as exc:
@@ -575,9 +695,48 @@ class Fetcher:
                 if isinstance(cause, _ResolveError):
                     raise FetchError("dns-error", url, str(cause)) from None
             raise FetchError("connect-error", url, str(exc) or type(exc).__name__) from None
-        except httpx.HTTPError as exc:  # protocol violations, bad encodings, dropped connections
-            reason = "timeout" if isinstance(exc, httpx.TimeoutException) else "protocol-error"
-            raise FetchError(reason, url, f"{type(exc).__name__}: {exc}") from None
+        except httpx.InvalidURL as exc:
+            raise FetchError("bad-url", url, str(exc)) from None
+        except httpx.HTTPError as exc:  # protocol violations, dropped connections
+            raise FetchError("protocol-error", url, f"{type(exc).__name__}: {exc}") from None
+
+    def _read_body(self, url: str, resp: httpx.Response, max_bytes: int, budget: _Budget) -> tuple[bytes, bool]:
+        """The decoded body, stopped once the wire bytes or the decoded bytes pass ``max_bytes``.
+
+        The body is read raw and decoded here in bounded steps (see :func:`decoded_chunks`): the
+        limit applies to what the body inflates to, not only to what crossed the network.
+        """
+        wire = 0
+        cut = False
+
+        def raw() -> Iterator[bytes]:
+            nonlocal wire, cut
+            for chunk in resp.iter_raw():
+                if wire + len(chunk) > max_bytes:
+                    if not self.policy.truncate_oversize:
+                        raise FetchError("too-large", url, f"body passed {max_bytes} bytes on the wire")
+                    cut = True
+                    yield chunk[: max_bytes - wire]
+                    return
+                wire += len(chunk)
+                yield chunk
+
+        body = bytearray()
+        try:
+            for chunk in decoded_chunks(raw(), resp.headers.get("content-encoding")):
+                if budget.expired(self._clock()):
+                    raise FetchError("timeout", url,
+                                     f"body not complete within timeouts.total ({self.policy.total_timeout}s)")
+                if len(body) + len(chunk) > max_bytes:
+                    if not self.policy.truncate_oversize:
+                        raise FetchError("too-large", url, f"body passed {max_bytes} bytes")
+                    body += chunk[: max_bytes - len(body)]
+                    return bytes(body), True
+                body += chunk
+        except _DecodeError:
+            if not cut:  # a body cut on purpose ends mid-stream; what was decoded is kept
+                raise
+        return bytes(body), cut
 
 
 def _media_type_ok(content_type: str | None, allowed: Sequence[str]) -> bool:
@@ -585,57 +744,76 @@ def _media_type_ok(content_type: str | None, allowed: Sequence[str]) -> bool:
     return not media or any(media.startswith(a.lower()) for a in allowed)
 
 
-# ---------------------------------------------------------------- text decoding
+# ---------------------------------------------------------------- bounded content decoding
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-
-
-def declared_charset(headers: dict[str, str]) -> str | None:
-    """The charset parameter of the Content-Type header, if any and known to Python."""
-    match = re.search(r"charset\s*=\s*[\"']?([^\s;\"']+)", headers.get("content-type", ""), re.IGNORECASE)
-    return _known_codec(match.group(1)) if match else None
+#: Content-Encoding layers decoded; a response stacking more is refused (a real server applies one).
+MAX_ENCODINGS = 2
+_DECODE_STEP = 65_536  # bytes of output one decompress call may produce
 
 
-def _known_codec(name: str | bytes) -> str | None:
-    if isinstance(name, bytes):
-        name = name.decode("ascii", "ignore")
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
+class _DecodeError(Exception):
+    """The body cannot be decoded as its Content-Encoding says."""
 
 
-def decode_body(body: bytes, headers: dict[str, str]) -> tuple[str, str]:
-    """Decode a text body; returns ``(text, encoding used)``. Never raises.
+def _encodings(header: str | None) -> list[str]:
+    """The Content-Encoding layers in the order they were applied, identity dropped."""
+    names = [part.strip().lower() for part in (header or "").split(",")]
+    return [name for name in names if name and name != "identity"]
 
-    Order: a byte-order mark; the header's charset; an HTML ``<meta charset>``; UTF-8. A candidate
-    is used only if the bytes decode with it cleanly, so a *wrong* declaration (say ``utf-8`` on a
-    Latin-1 body) falls through to detection (charset_normalizer; windows-1252 wins ties), and
-    finally to cp1252 with replacement characters.
+
+def _inflate(chunks: Iterator[bytes], encoding: str) -> Iterator[bytes]:
+    """Undo one gzip/deflate layer, yielding at most ``_DECODE_STEP`` bytes per step.
+
+    httpx's own decoders inflate a whole network chunk in one call, so a 16 kB response with
+    ``Content-Encoding: gzip, gzip`` became gigabytes before any size check could see it; here
+    each step's output is bounded, and the caller stops pulling once its limit is passed.
     """
-    for bom, codec in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
-        if body.startswith(bom):
-            return body.decode(codec, errors="replace"), codec
-    meta = _META_CHARSET.search(body[:4096])
-    candidates = [declared_charset(headers), _known_codec(meta.group(1)) if meta else None, "utf-8"]
-    for codec in dict.fromkeys(c for c in candidates if c):
-        try:
-            return body.decode(codec), codec
-        except (UnicodeDecodeError, LookupError):
-            continue
-    from charset_normalizer import from_bytes  # trafilatura's own dependency
+    gzip_layer = encoding in ("gzip", "x-gzip")
+    wbits = 16 + zlib.MAX_WBITS if gzip_layer else zlib.MAX_WBITS
+    decoder = zlib.decompressobj(wbits)
+    first = True
+    try:
+        for chunk in chunks:
+            data = chunk
+            while data:
+                if decoder.eof:  # a gzip body may hold several members (RFC 1952); anything else is padding
+                    if not gzip_layer or not data.startswith(b"\x1f\x8b"):
+                        return
+                    decoder = zlib.decompressobj(wbits)
+                try:
+                    out = decoder.decompress(data, _DECODE_STEP)
+                except zlib.error:
+                    if not (first and not gzip_layer):
+                        raise
+                    decoder = zlib.decompressobj(-zlib.MAX_WBITS)  # "deflate" sent raw, without its zlib header
+                    out = decoder.decompress(data, _DECODE_STEP)
+                first = False
+                data = decoder.unused_data if decoder.eof else decoder.unconsumed_tail
+                if out:
+                    yield out
+        while not decoder.eof:  # output still held back by the step limit
+            out = decoder.decompress(b"", _DECODE_STEP)
+            if not out:
+                break
+            yield out
+    except zlib.error as exc:
+        raise _DecodeError(f"bad {encoding} data: {exc}") from None
 
-    matches = list(from_bytes(body[:200_000]))
-    if matches:
-        best = matches[0]
-        tied = [m.encoding for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
-        # Short Western texts fit several single-byte codecs equally well; the web's usual
-        # mislabelled charset is windows-1252 (WHATWG maps "latin1" to it), so it wins ties.
-        encoding = "cp1252" if "cp1252" in tied else best.encoding
-        return body.decode(encoding, errors="replace"), encoding
-    return body.decode("cp1252", errors="replace"), "cp1252"
 
+def decoded_chunks(raw: Iterator[bytes], content_encoding: str | None) -> Iterator[bytes]:
+    """The body as the server meant it, undoing each Content-Encoding layer lazily and in bounded steps.
 
-def page_text(page: Page) -> str:
-    """A page's body as text (see :func:`decode_body`)."""
-    return decode_body(page.body, page.headers)[0]
+    Raises:
+        _DecodeError: an unsupported encoding, more than ``MAX_ENCODINGS`` layers, or corrupt data.
+    """
+    layers = _encodings(content_encoding)
+    if len(layers) > MAX_ENCODINGS:
+        raise _DecodeError(f"{len(layers)} stacked Content-Encodings ({content_encoding})")
+    unknown = [name for name in layers if name not in ("gzip", "x-gzip", "deflate")]
+    if unknown:
+        raise _DecodeError(f"unsupported Content-Encoding {unknown[0]!r}")
+    stream: Iterator[bytes] = raw
+    for encoding in reversed(layers):  # the last applied is undone first
+        stream = _inflate(stream, encoding)
+    return stream
+

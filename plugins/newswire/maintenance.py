@@ -6,7 +6,6 @@ Each step is idempotent: running it twice in a row does nothing the second time.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable, Iterator
 from contextlib import closing
 from itertools import islice
@@ -20,6 +19,7 @@ from newswire.index.bulk import index_claims
 from newswire.index.documents import claim_fields
 from newswire.index.reindex import reindex
 from newswire.index.retention import delete_older_than
+from newswire.kibana import KibanaTarget, install
 from newswire.models import Article
 from newswire.pipeline import claims_model_id, es_session
 from newswire.settings import Settings
@@ -31,13 +31,9 @@ def setup(settings: Settings, kibana_url: str | None = None) -> dict:
     """Templates, indices and aliases; Kibana's saved objects when a Kibana URL is known."""
     with es_session(settings) as es:
         summary = ensure_indices(es, settings.index_prefix)
-    kibana_url = kibana_url or os.environ.get("KIBANA_URL")
-    if kibana_url:
-        from newswire.kibana import ndjson_for
-        from newswire.kibana.client import import_saved_objects
-
-        auth = (settings.es_username, settings.es_password or "") if settings.es_username else None
-        result = import_saved_objects(kibana_url, ndjson_for(settings.index_prefix), auth, wait_seconds=120)
+    target = KibanaTarget.from_env(settings, kibana_url)
+    if target is not None:
+        result = install(target, settings.index_prefix, wait_seconds=120)
         summary["kibana"] = {"success": result.get("success"), "count": result.get("successCount")}
     return summary
 

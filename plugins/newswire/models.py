@@ -70,7 +70,8 @@ class Claim:
     score: float
     checkworthy: bool
     sentence_index: int = 0
-    speaker: str | None = None
+    speaker: str | None = None  # the fullest spelling of the speaker in the article
+    speaker_key: str | None = None  # one key per speaker: titles stripped, lower case ("igor konashenkov")
     verb: str | None = None
     quote: bool = False
     numbers: list[str] = field(default_factory=list)
@@ -93,6 +94,7 @@ class Article:
     text: str = ""
     authors: list[str] = field(default_factory=list)
     published: datetime | None = None
+    date_source: str | None = None  # where ``published`` came from: "page" (its metadata), "feed" (the entry), None
     fetched_at: datetime | None = None
     language: str | None = None
     site_name: str | None = None
@@ -135,6 +137,17 @@ class SourceState:
     last_error: str | None = None
 
 
+MAX_OUTCOME_URL = 2000
+MAX_OUTCOME_DETAIL = 300
+
+
+def _bounded_text(value: Any, limit: int) -> str | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else repr(value)
+    return text[:limit] or None
+
+
 @dataclass(kw_only=True, slots=True)
 class ItemOutcome:
     """A skipped or failed item with its reason, for the run report."""
@@ -142,6 +155,13 @@ class ItemOutcome:
     url: str
     reason: str
     detail: str | None = None
+
+    def __post_init__(self) -> None:
+        # Stored as keyword/text fields of the run report: whatever a feed put there (an object
+        # as a title, a megabyte URL) becomes a bounded string, so one item cannot fail the report.
+        self.url = _bounded_text(self.url, MAX_OUTCOME_URL) or ""
+        self.reason = _bounded_text(self.reason, 100) or "unknown"
+        self.detail = _bounded_text(self.detail, MAX_OUTCOME_DETAIL)
 
     @classmethod
     def failure(cls, url: str, exc: BaseException) -> "ItemOutcome":

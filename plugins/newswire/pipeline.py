@@ -14,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import secrets
 import time
-from collections import deque
+from collections import Counter, deque
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -27,17 +29,18 @@ from elasticsearch import Elasticsearch
 
 from newswire.config import SourceConfig, SourcesConfig
 from newswire.fetch import Fetcher, FetchPolicy
-from newswire.ids import article_id
 from newswire.index.admin import ensure_indices
-from newswire.index.bulk import BulkOptions, article_document, delete_stale_claims, index_articles, index_claims
+from newswire.index.bulk import (
+    BulkOptions, add_entry_urls, article_document, delete_stale_claims, index_articles, index_claims,
+)
 from newswire.index.claim_groups import update_groups
-from newswire.index.clusters import assign_clusters, reconcile
-from newswire.index.state import existing_ids, load_state, save_state, write_run_report
+from newswire.index.clusters import assign_clusters, duplicates_since, reconcile
+from newswire.index.story_claims import sync_story_claims, touched_clusters
+from newswire.index.state import known_urls, load_state, remember_rejected, save_state, write_run_report
 from newswire.models import Article, Entry, Fingerprint, ItemOutcome, Page, RunReport, SourceReport
 from newswire.settings import Settings
 from newswire.sources import discover
 from newswire.sources.directory import read_entry
-from newswire.urls import canonicalize
 from newswire.workers import PageProcessor, PendingChunk, Processed
 
 if TYPE_CHECKING:
@@ -51,6 +54,8 @@ PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")  # others fail
 CHUNK_SIZE = 50  # entries fetched, extracted and indexed together: memory stays flat however long the feed
 CHUNKS_IN_FLIGHT = 2  # chunks handed to the workers before this thread stores the oldest
 UNREFRESHED = BulkOptions(refresh=False)
+NEW_ARTICLES = BulkOptions(create=True)  # an article another source wrote first is left as it is
+PARALLEL_SOURCES = 4  # sources `newswire run` ingests at once, as the DAG's max_active_tis_per_dagrun
 
 
 @dataclass(kw_only=True, slots=True)
@@ -179,11 +184,9 @@ def ingest_source(
         new_state = discovery.new_state
         if entries:
             with timed("seen-check"):
-                ids = [article_id(canonicalize(e.url)) for e in entries]
-                known = existing_ids(es, ids, prefix)
-            new_entries = [e for e, i in zip(entries, ids) if i not in known]
-            report.skipped.extend(ItemOutcome(url=e.url, reason="already-indexed")
-                                  for e, i in zip(entries, ids) if i in known)
+                known = known_urls(es, [e.url for e in entries], now, prefix)
+            new_entries = [e for e in entries if e.url not in known]
+            report.skipped.extend(known[e.url] for e in entries if e.url in known)
             report.new = len(new_entries)
             stored_all = _ingest_entries(es, source, new_entries, fetcher, stages, report, timed, prefix, now)
             if report.claims:
@@ -226,19 +229,20 @@ def _ingest_entries(es: Elasticsearch, source: SourceConfig, entries: list[Entry
                 else:
                     fetched.append((entry, page))
             report.fetched += len(fetched)
-            in_flight.append(stages.processor.submit(fetched, batch_size=len(entries)))
+            in_flight.append(stages.processor.submit(fetched, batch_size=len(entries),
+                                                     page_budget=source.page_timeout.total_seconds()))
             if len(in_flight) > CHUNKS_IN_FLIGHT:
-                stored_all &= _store_chunk(es, in_flight.popleft(), report, timed, prefix, now, stages, taken)
+                stored_all &= _store_chunk(es, source, in_flight.popleft(), report, timed, prefix, now, stages, taken)
         while in_flight:
-            stored_all &= _store_chunk(es, in_flight.popleft(), report, timed, prefix, now, stages, taken)
+            stored_all &= _store_chunk(es, source, in_flight.popleft(), report, timed, prefix, now, stages, taken)
     finally:
         for pending in in_flight:  # an error above: nothing more is waited for
             pending.cancel()
     return stored_all
 
 
-def _store_chunk(es: Elasticsearch, pending: PendingChunk, report: SourceReport, timed: _Timer,
-                 prefix: str, now: datetime, stages: Stages, taken: set[str]) -> bool:
+def _store_chunk(es: Elasticsearch, source: SourceConfig, pending: PendingChunk, report: SourceReport,
+                 timed: _Timer, prefix: str, now: datetime, stages: Stages, taken: set[str]) -> bool:
     """Wait for a chunk's processing, then cluster and write it; False if any write was refused."""
     with timed("wait"):  # time this thread waited for the CPU-bound stages
         batches = pending.results()
@@ -248,78 +252,121 @@ def _store_chunk(es: Elasticsearch, pending: PendingChunk, report: SourceReport,
         for stage, seconds in batch.seconds.items():
             report.durations[stage] = round(report.durations.get(stage, 0.0) + seconds, 4)
     articles: list[Article] = []
+    entry_of: dict[str, Entry] = {}
     fingerprints: dict[str, Fingerprint] = {}
+    rejected: list[tuple[list[str], str]] = []
     for item in processed:
         if item.article is None:
             (report.failed if item.failed else report.skipped).append(item.outcome)
+            if not item.failed and item.outcome is not None:
+                rejected.append(([item.entry.url, *item.urls], item.outcome.reason))
         elif item.article.id in taken:  # two entries whose pages name the same canonical URL
             report.skipped.append(ItemOutcome(url=item.article.url, reason="same-canonical-url"))
         else:
             taken.add(item.article.id)
             articles.append(item.article)
+            entry_of[item.article.id] = item.entry
             fingerprints[item.article.id] = item.fingerprint
+    if rejected:
+        with timed("state"):
+            remember_rejected(es, rejected, source.name, now, now + source.remember_rejected, prefix)
     if not articles:
         return True
     with timed("dedup"):
         clusters = assign_clusters(es, [(a, fingerprints[a.id]) for a in articles], prefix)
     with timed("index"):
-        docs = [article_document(a, fingerprints[a.id], clusters.get(a.id), indexed_at=now) for a in articles]
+        written_at = datetime.now(timezone.utc)  # indexed_at: the write time, not the batch's start
+        docs = [article_document(a, fingerprints[a.id], clusters.get(a.id), indexed_at=written_at,
+                                 entry_url=entry_of[a.id].url) for a in articles]
         if stages.claims_model:
             for doc in docs:
                 doc["claims_model"] = stages.claims_model
         # Claims first: the article is what the next run's seen-check looks for, so a run
         # that stops between the two writes redoes both rather than leaving claims out.
         claims = index_claims(es, list(zip(articles, docs)), prefix, options=UNREFRESHED)
-        report.claims += claims.indexed
         report.failed.extend(claims.outcomes())
-        result = index_articles(es, docs, prefix)
-        report.indexed += result.indexed
+        result = index_articles(es, docs, prefix, options=NEW_ARTICLES)
         report.failed.extend(result.outcomes())
         failed_ids = {f.id for f in result.failed}
         if failed_ids:  # their claims must not outlive them; the next run writes both again
             delete_stale_claims(es, sorted(failed_ids), set(), prefix)
+        existed = set(result.existed)
+        if existed:  # written first by another source: this one's link now leads there too
+            add_entry_urls(es, [d for d in docs if d["id"] in existed], prefix)
         for doc in docs:
-            if doc["id"] in failed_ids:
-                continue
-            if not doc.get("is_canonical", True):
-                report.duplicates += 1
-            if (lag := doc.get("freshness_lag_seconds")) is not None:  # article_document computed it
-                report.freshness_lag_seconds.append(round(lag, 1))
+            if doc["id"] in existed:
+                report.skipped.append(ItemOutcome(url=doc["url"], reason="already-indexed"))
+            elif doc["id"] not in failed_ids:
+                report.indexed += 1
+                report.claims += doc.get("claim_count", 0)
+                if (lag := doc.get("freshness_lag_seconds")) is not None:  # article_document computed it
+                    report.freshness_lag_seconds.append(round(lag, 1))
     return not (result.failed or claims.failed)
 
 
 def reconcile_run(settings: Settings, since: datetime) -> int:
-    """Merge clusters across sources fetched in parallel during this run; returns documents updated."""
+    """Merge clusters across sources fetched in parallel during this run; returns documents updated.
+
+    Then the claims of every story touched in the run are stored once, under its (maybe new)
+    canonical, listing all the outlets that carried it.
+    """
     with es_session(settings) as es:
         merged = reconcile(es, settings.index_prefix, since=since)
+        sync_story_claims(es, settings.index_prefix, touched_clusters(es, settings.index_prefix, since))
         update_groups(es, settings.index_prefix, since=since)  # across the sources of this run
         return merged
 
 
 def write_report(settings: Settings, run_id: str, started_at: datetime, reports: list[SourceReport],
                  merged_clusters: int = 0) -> RunReport:
-    """Store the run's report (one document per source plus a summary) for the dashboard."""
-    run = RunReport(run_id=run_id, started_at=started_at, finished_at=datetime.now(timezone.utc),
-                    sources=reports, merged_clusters=merged_clusters)
+    """Store the run's report (one document per source plus a summary) for the dashboard.
+
+    Call it after ``reconcile_run``: each source's ``duplicates`` is counted then, in the
+    index (its articles of this run that are not their cluster's canonical), because the
+    reconcile step moves canonical flags after the sources counted theirs.
+    """
     with es_session(settings) as es:
+        settled = duplicates_since(es, started_at, settings.index_prefix)
+        reports = [replace(r, duplicates=settled.get(r.source, 0)) for r in reports]
+        run = RunReport(run_id=run_id, started_at=started_at, finished_at=datetime.now(timezone.utc),
+                        sources=reports, merged_clusters=merged_clusters)
         write_run_report(es, run, settings.index_prefix)
     return run
 
 
-def run_once(config: SourcesConfig, settings: Settings, *, run_id: str | None = None) -> RunReport:
-    """The whole pipeline once, in this process, without a scheduler (``newswire run``)."""
+def new_run_id(started: datetime) -> str:
+    """A run id no concurrent run shares: the start to the microsecond plus a random tag.
+
+    Seconds were not enough: two runs started in the same second overwrote each other's report.
+    """
+    return f"manual__{started.strftime('%Y%m%dT%H%M%S.%f')}_{secrets.token_hex(4)}"
+
+
+def run_once(config: SourcesConfig, settings: Settings, *, run_id: str | None = None,
+             stages: Stages | None = None) -> RunReport:
+    """The whole pipeline once, in this process, without a scheduler (``newswire run``).
+
+    Sources run concurrently, at most ``PARALLEL_SOURCES`` at a time as in the DAG, each with
+    its own fetcher (so per-host limits hold per source), sharing the claim model and the
+    extraction workers; then reconcile, then the report.
+    """
+    if stages is None:
+        with Stages.load(workers=settings.worker_count) as own:
+            return run_once(config, settings, run_id=run_id, stages=own)
     started = datetime.now(timezone.utc)
-    run_id = run_id or f"manual__{started.strftime('%Y%m%dT%H%M%S')}"
+    run_id = run_id or new_run_id(started)
     prepare_indices(settings)
-    reports = []
-    with Stages.load(workers=settings.worker_count) as stages:
-        for source in config.enabled:
-            try:
-                reports.append(ingest_source(source, settings, stages=stages, now=datetime.now(timezone.utc)))
-            except Exception as exc:  # noqa: BLE001 - reported; the other sources still run
-                log.exception("source %s failed", source.name)
-                reports.append(SourceReport(source=source.name, status="failed",
-                                            error=f"{type(exc).__name__}: {exc}"))
+
+    def one(source: SourceConfig) -> SourceReport:
+        try:
+            return ingest_source(source, settings, stages=stages, now=datetime.now(timezone.utc))
+        except Exception as exc:  # noqa: BLE001 - reported; the other sources still run
+            log.exception("source %s failed", source.name)
+            return SourceReport(source=source.name, status="failed", error=f"{type(exc).__name__}: {exc}")
+
+    sources = config.enabled
+    with ThreadPoolExecutor(max_workers=max(1, min(PARALLEL_SOURCES, len(sources)))) as pool:
+        reports = list(pool.map(one, sources))
     merged = reconcile_run(settings, since=started)
     return write_report(settings, run_id, started, reports, merged)
 
@@ -360,11 +407,12 @@ def reports_for(names: list[str], reports) -> list[SourceReport]:
 
 
 def summary_lines(run: RunReport) -> list[str]:
-    """A per-source table for people: counts, errors and timings."""
+    """A per-source table for people: counts, errors, and every failure reason with its count."""
     lines = [f"{'source':<24} {'status':<13} {'seen':>5} {'new':>5} {'indexed':>7} {'dups':>5} {'claims':>6} "
              f"{'skipped':>7} {'failed':>6}  note"]
     for r in run.sources:
-        note = r.error or (r.failed[0].reason if r.failed else "")
+        reasons = Counter(o.reason for o in r.failed)
+        note = "; ".join(filter(None, [r.error, ", ".join(f"{reason} {n}" for reason, n in sorted(reasons.items()))]))
         lines.append(f"{r.source:<24} {r.status:<13} {r.seen:>5} {r.new:>5} {r.indexed:>7} {r.duplicates:>5} "
                      f"{r.claims:>6} {len(r.skipped):>7} {len(r.failed):>6}  {note}")
     return lines

@@ -58,6 +58,24 @@ class Settings:
         )
 
     @property
+    def es_hosts(self) -> list[str]:
+        """``es_url`` as one URL per node.
+
+        Accepts one URL, a comma-separated list of URLs, or several hosts sharing the scheme
+        and port as multi-host Postgres and MongoDB URLs write them: ``https://es01,es02,es03:9200``.
+        """
+        parts = [part.strip() for part in self.es_url.split(",") if part.strip()]
+        if len(parts) < 2 or all("://" in part for part in parts[1:]):
+            return parts
+        scheme, first = parts[0].split("://", 1)
+        hosts = [first, *parts[1:]]
+        last_host, colon, port = hosts[-1].rpartition(":")
+        if colon and port.isdigit():
+            hosts[-1] = last_host
+        suffix = f":{port}" if colon and port.isdigit() else ""
+        return [f"{scheme}://{host}{suffix}" for host in hosts]
+
+    @property
     def worker_count(self) -> int:
         """``workers``, with 0 resolved to the cores this process may use."""
         from newswire.workers import default_workers
@@ -75,4 +93,4 @@ class Settings:
             kwargs["basic_auth"] = (self.es_username, self.es_password or "")
         if self.es_ca_certs:
             kwargs["ca_certs"] = self.es_ca_certs
-        return Elasticsearch(self.es_url, **kwargs)
+        return Elasticsearch(self.es_hosts, **kwargs)

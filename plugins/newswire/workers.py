@@ -10,18 +10,27 @@ Elasticsearch connections and, under Airflow, threads, none of which survive a `
 safely. A worker costs a Python start-up plus a model load (about 2 s, 150 MB), so small
 batches run inline; the pool starts on the first batch large enough to pay for it and is
 reused until ``close``.
+
+Each page has a processing budget (``page_timeout``, CPU seconds): a page that takes longer is
+interrupted and becomes one ``too-slow`` item while the rest of its chunk goes on. The budget
+is a CPU timer (``ITIMER_PROF``/``SIGPROF``), so it does not disturb Airflow's own ``SIGALRM``
+execution timeout. A page stuck where no signal reaches (inside C code, off the CPU) is caught
+by the parent's wall-clock backstop: the pool is killed and replaced, the chunk's pages re-run
+one by one, and the page that stalls again is ``too-slow``.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import threading
 import time
 import types
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,6 +51,45 @@ log = logging.getLogger(__name__)
 PAGES_PER_TASK = 8
 #: A batch with fewer pages runs inline: starting workers costs more than they save.
 MIN_PAGES_FOR_WORKERS = 24
+#: Default processing budget per page, seconds of CPU (extraction of a 5 MB page takes a few).
+PAGE_BUDGET = 30.0
+#: Wall-clock allowance on top of the budget before the parent gives up on a worker: a
+#: fresh worker's start-up and model load, a busy machine.
+BACKSTOP_SLACK = 60.0
+
+
+class PageTooSlow(BaseException):
+    """Raised inside a page's processing when its budget is spent.
+
+    A BaseException, so the extractors' own ``except Exception`` blocks cannot swallow it.
+    """
+
+
+@contextmanager
+def page_budget(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`PageTooSlow` in this thread once ``seconds`` of CPU are spent inside the block.
+
+    Only the main thread can take signals; elsewhere (and with ``seconds`` None) the block runs
+    unbounded and the parent's backstop is the limit. A handler set by someone else is put back.
+    """
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):  # noqa: ARG001 - the signal handler signature
+        raise PageTooSlow(f"processing passed its budget of {seconds:g}s")
+
+    previous = signal.signal(signal.SIGPROF, expire)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+
+
+def _too_slow(entry: Entry, detail: str) -> "Processed":
+    return Processed(entry=entry, failed=True, outcome=ItemOutcome(url=entry.url, reason="too-slow", detail=detail))
 
 
 @dataclass(kw_only=True, slots=True)
@@ -58,6 +106,7 @@ class Processed:
     fingerprint: Fingerprint | None = None
     outcome: ItemOutcome | None = None
     failed: bool = False
+    urls: tuple[str, ...] = ()  # a page that is not an article: the URLs it is known by (final, canonical)
 
 
 @dataclass(kw_only=True, slots=True)
@@ -69,22 +118,29 @@ class ProcessedBatch:
 
 
 def process_pages(items: list[tuple[Entry, Page]], claims: ClaimExtractor | None,
-                  embedder: ClaimEmbedder | None = None) -> ProcessedBatch:
+                  budget: float | None = PAGE_BUDGET, embedder: ClaimEmbedder | None = None) -> ProcessedBatch:
     """Extract each page, then score the claims of all its articles together and fingerprint them.
 
-    Never raises for one bad page: an extractor crash is that page's failed outcome.
+    Never raises for one bad page: an extractor crash is that page's failed outcome, a page
+    whose extraction spends more than ``budget`` CPU seconds is ``too-slow``.
     """
     started = time.perf_counter()
     results: list[Processed] = []
     for entry, page in items:
         try:
-            article = extract_page(page, entry)
+            with page_budget(budget):
+                article = extract_page(page, entry)
+        except PageTooSlow as exc:
+            log.error("extraction of %s stopped: %s", entry.url, exc)
+            results.append(_too_slow(entry, str(exc)))
+            continue
         except Exception as exc:  # noqa: BLE001 - an extractor crash is one failed item
             log.exception("extraction failed for %s", entry.url)
             results.append(Processed(entry=entry, failed=True, outcome=ItemOutcome.failure(entry.url, exc)))
             continue
         if not article.is_article:
-            results.append(Processed(entry=entry, outcome=ItemOutcome(url=entry.url, reason=article.reason or "not-article")))
+            results.append(Processed(entry=entry, outcome=ItemOutcome(url=entry.url, reason=article.reason or "not-article"),
+                                     urls=(page.final_url, article.canonical_url)))
             continue
         results.append(Processed(entry=entry, article=article))
     seconds = {"extract": time.perf_counter() - started}
@@ -144,8 +200,8 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _process_in_worker(items: list[tuple[Entry, Page]]) -> ProcessedBatch:
-    return process_pages(items, _worker_claims, _worker_embedder)
+def _process_in_worker(items: list[tuple[Entry, Page]], budget: float | None = PAGE_BUDGET) -> ProcessedBatch:
+    return process_pages(items, _worker_claims, budget, _worker_embedder)
 
 
 @contextmanager
@@ -171,10 +227,13 @@ class PendingChunk:
     they went to (None when processed inline)."""
 
     def __init__(self, processor: "PageProcessor", pool: ProcessPoolExecutor | None,
-                 parts: list[tuple[list[tuple[Entry, Page]], Future[ProcessedBatch]]]):
+                 parts: list[tuple[list[tuple[Entry, Page]], Future[ProcessedBatch]]],
+                 budget: float | None = None, deadline: float | None = None):
         self.processor = processor
         self.pool = pool
         self.parts = parts
+        self.budget = budget
+        self.deadline = deadline  # time.monotonic() by which every part should be done (the backstop)
 
     def results(self) -> list[ProcessedBatch]:
         """The processed sub-batches in input order (waits for them).
@@ -186,10 +245,15 @@ class PendingChunk:
         """
         batches = []
         for items, future in self.parts:
+            timeout = None if self.deadline is None else max(self.deadline - time.monotonic(), 0.0)
             try:
-                batches.append(future.result())
-            except BrokenProcessPool:
-                batches.extend(self.processor.isolate(items, broken=self.pool))
+                batches.append(future.result(timeout=timeout))
+            except FutureTimeout:  # a page no signal could stop: kill the pool, find the page alone
+                log.error("a worker passed the chunk's time backstop; replacing the workers")
+                self.processor.kill(self.pool)
+                batches.extend(self.processor.isolate(items, broken=self.pool, budget=self.budget))
+            except (BrokenProcessPool, CancelledError):  # a crash, or the pool killed for another part
+                batches.extend(self.processor.isolate(items, broken=self.pool, budget=self.budget))
         return batches
 
     def cancel(self) -> None:
@@ -201,7 +265,7 @@ class PageProcessor:
     """Runs ``process_pages`` over a chunk, inline or split across worker processes.
 
     ``workers`` <= 1 never starts a pool. Use as a context manager, or call ``close``.
-    ``task`` is what a worker runs on a sub-batch (tests pass one that crashes).
+    ``task`` is what a worker runs on a sub-batch and its page budget (tests pass one that crashes).
     """
 
     def __init__(self, claims: ClaimExtractor | None, workers: int = 1,
@@ -212,44 +276,66 @@ class PageProcessor:
         self.workers = workers
         self.task = task or _process_in_worker
         self._pool: ProcessPoolExecutor | None = None
+        self._backlog_until = 0.0  # when the work handed to the pool should be done at the latest
+        # Sources of one `newswire run` share the processor from several threads: one at a
+        # time starts, replaces or stops the pool (and runs an inline batch).
+        self._lock = threading.RLock()
 
-    def submit(self, items: list[tuple[Entry, Page]], *, batch_size: int) -> PendingChunk:
+    def submit(self, items: list[tuple[Entry, Page]], *, batch_size: int,
+               page_budget: float | None = PAGE_BUDGET) -> PendingChunk:
         """Start processing ``items``; ``results()`` of the returned chunk follows the input order.
 
         ``batch_size`` is the size of the whole batch the items belong to: the pool starts
-        only when that is worth it.
+        only when that is worth it. ``page_budget``: CPU seconds per page (None: unbounded).
         """
+        with self._lock:
+            return self._submit_chunk(items, batch_size, page_budget)
+
+    def _submit_chunk(self, items: list[tuple[Entry, Page]], batch_size: int, page_budget: float | None) -> PendingChunk:
         if self.workers > 1 and batch_size >= MIN_PAGES_FOR_WORKERS:
             parts = [items[i:i + PAGES_PER_TASK] for i in range(0, len(items), PAGES_PER_TASK)]
             try:
                 try:
-                    return self._submit_parts(parts)
+                    return self._submit_parts(parts, page_budget)
                 except BrokenProcessPool:  # a worker died since the last chunk: start afresh
                     self.close(wait=False)
-                    return self._submit_parts(parts)
+                    return self._submit_parts(parts, page_budget)
             except (OSError, AssertionError) as exc:  # AssertionError: a daemonic process may not have children
                 log.warning("cannot start extraction workers (%s); processing in this process", exc)
                 self.close()
                 self.workers = 1
         done: Future[ProcessedBatch] = Future()
         try:
-            done.set_result(process_pages(items, self.claims, self.embedder))
+            done.set_result(process_pages(items, self.claims, page_budget, self.embedder))
         except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
             done.set_exception(exc)
         return PendingChunk(self, None, [(items, done)])
 
-    def isolate(self, items: list[tuple[Entry, Page]], broken: ProcessPoolExecutor | None) -> list[ProcessedBatch]:
-        """Process ``items`` one page at a time in a fresh pool; a page that kills its worker fails alone.
+    def isolate(self, items: list[tuple[Entry, Page]], broken: ProcessPoolExecutor | None,
+                budget: float | None = PAGE_BUDGET) -> list[ProcessedBatch]:
+        """Process ``items`` one page at a time in a fresh pool; a page that kills or stalls its worker fails alone.
 
         ``broken`` is the pool the items' futures died with; it is replaced only if it is still
         the current one (one crash breaks every part of a chunk, and one restart serves them all).
         """
+        with self._lock:
+            return self._isolate(items, broken, budget)
+
+    def _isolate(self, items: list[tuple[Entry, Page]], broken: ProcessPoolExecutor | None,
+                 budget: float | None) -> list[ProcessedBatch]:
         if self._pool is broken:
             self.close(wait=False)
         batches = []
         for item in items:
             try:
-                batches.append(self._submit([item]).result())
+                timeout = None if budget is None else budget + BACKSTOP_SLACK
+                batches.append(self._submit([item], budget).result(timeout=timeout))
+            except FutureTimeout:
+                entry = item[0]
+                log.error("processing %s passed %ss of wall time; its worker is replaced", entry.url, timeout)
+                self.kill(self._pool)
+                batches.append(ProcessedBatch(items=[_too_slow(entry, f"still processing after {timeout:g}s; "
+                                                                        "the worker was replaced")], seconds={}))
             except BrokenProcessPool:
                 entry = item[0]
                 log.error("a worker died processing %s; reported as failed", entry.url)
@@ -259,14 +345,31 @@ class PageProcessor:
                     detail="the process extracting this page died (a crash or the memory limit)"))], seconds={}))
         return batches
 
-    def _submit_parts(self, parts: list[list[tuple[Entry, Page]]]) -> PendingChunk:
-        futures = [(part, self._submit(part)) for part in parts]
-        return PendingChunk(self, self._pool, futures)
+    def _submit_parts(self, parts: list[list[tuple[Entry, Page]]], budget: float | None) -> PendingChunk:
+        futures = [(part, self._submit(part, budget)) for part in parts]
+        deadline = None
+        if budget is not None:
+            # The backstop: every page of the chunk run in turn on too few workers, each
+            # taking its whole budget, after whatever was queued before it.
+            pages = sum(len(part) for part in parts)
+            rounds = -(-pages // max(self.workers, 1)) + PAGES_PER_TASK
+            self._backlog_until = max(time.monotonic(), self._backlog_until) + rounds * budget
+            deadline = self._backlog_until + BACKSTOP_SLACK
+        return PendingChunk(self, self._pool, futures, budget, deadline)
 
-    def _submit(self, items: list[tuple[Entry, Page]]) -> Future[ProcessedBatch]:
+    def _submit(self, items: list[tuple[Entry, Page]], budget: float | None = PAGE_BUDGET) -> Future[ProcessedBatch]:
         # The pool starts its processes inside submit(), so this is where __main__ must be hidden.
         with _main_module_hidden():
-            return self._start_pool().submit(self.task, items)
+            return self._start_pool().submit(self.task, items, budget)
+
+    def kill(self, pool: ProcessPoolExecutor | None) -> None:
+        """Kill ``pool``'s processes (a stalled worker ignores everything else); the pool is then broken."""
+        if pool is None:
+            return
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.kill()
+        if self._pool is pool:
+            self.close(wait=False)
 
     def _start_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -283,9 +386,10 @@ class PageProcessor:
 
     def close(self, wait: bool = True) -> None:
         """Stop the workers (pending work is cancelled)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=wait, cancel_futures=True)
-            self._pool = None
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=wait, cancel_futures=True)
+                self._pool = None
 
     def __enter__(self) -> "PageProcessor":
         return self

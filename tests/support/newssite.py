@@ -92,7 +92,7 @@ def write_config(path: Path, server: WebServer, feeds: int = 1, extra: str = "")
 """ for name, feed in wires)
     path.write_text(f"""
 defaults:
-  allow_private_network: true   # the test web server is on loopback
+  allowed_networks: [127.0.0.1/32]   # the test web server is on loopback
   rate_limit: 100
   max_concurrency: 4
   retries: 1

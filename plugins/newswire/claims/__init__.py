@@ -4,7 +4,7 @@ Public API::
 
     extractor = ClaimExtractor()                  # loads the ONNX model once
     extractor.score(["Sentence one.", ...])       # -> [0.93, ...]  P(check-worthy), model on every sentence
-    extractor.extract(article_text)               # -> [Claim(text, score, checkworthy=True, speaker, verb, ...)]
+    extractor.extract(article_text)               # -> [Claim(text, score, checkworthy=True, speaker, speaker_key, verb, ...)]
     extractor.extract_many([(text, "en"), ...])   # -> [[Claim, ...], ...]  one model call for all
     extract_claims(text, extractor=None)          # convenience; builds an extractor when none is given
 
@@ -14,6 +14,7 @@ Nothing here imports torch or Airflow, and nothing is downloaded.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pysbd
@@ -22,7 +23,8 @@ from ..models import Claim
 from .attribution import Attribution, attribute
 from .model import MODEL_DIR, ClaimScorer
 from .prefilter import Prefilter
-from .sentences import Sentence, split_sentences
+from .sentences import Sentence, prose_mask, split_sentences
+from .speakers import unify
 
 __all__ = [
     "Attribution",
@@ -35,10 +37,20 @@ __all__ = [
 ]
 
 
+#: At most this many claims per article, and at most this share of its sentences: the
+#: model's scores saturate on news (most sentences of a war report score 0.95 or more), so
+#: the threshold alone keeps about half of all sentences; a fact-checker wants the few.
+MAX_CLAIMS = 12
+MAX_SHARE = 0.25
+SHORT_ARTICLE_CLAIMS = 8  # the share limit never goes below this: a short report keeps its few statements
+
+
 class ClaimExtractor:
     """Splits text, pre-filters, scores and attributes sentences. One model load per instance.
 
     ``threshold`` overrides the one stored with the model (chosen on dev);
+    ``sentence_candidates=False`` lets table rows, bylines, captions, navigation and
+    headlines through to the model (see ``sentences.non_prose``; a baseline for the benches);
     ``prefilter=False`` sends every sentence to the model; ``lexical_prefilter=True``
     adds the TF-IDF stage of the pre-filter (faster, but it dropped one of 346 Yes
     sentences on dev + dev-test, so it is off by default; see ``prefilter``).
@@ -53,12 +65,18 @@ class ClaimExtractor:
         batch_size: int = 16,
         prefilter: bool = True,
         lexical_prefilter: bool = False,
+        sentence_candidates: bool = True,
+        max_claims: int | None = MAX_CLAIMS,
+        max_share: float | None = MAX_SHARE,
     ) -> None:
         directory = Path(model_dir) if model_dir else MODEL_DIR
         self.scorer = ClaimScorer(directory, threads=threads, batch_size=batch_size)
         self.threshold = self.scorer.threshold if threshold is None else float(threshold)
         self.prefilter = Prefilter.load(directory, lexical=lexical_prefilter) if prefilter else None
         self.segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
+        self.sentence_candidates = sentence_candidates
+        self.max_claims = max_claims
+        self.max_share = max_share
 
     def score(self, sentences: list[str]) -> list[float]:
         """P(check-worthy) in [0, 1] for every sentence (the model on each, no pre-filter)."""
@@ -67,6 +85,13 @@ class ClaimExtractor:
     def keep(self, sentences: list[str]) -> list[bool]:
         """Which sentences the pre-filter sends on to the model (all of them without one)."""
         return self.prefilter.mask(sentences) if self.prefilter else [True] * len(sentences)
+
+    def candidates(self, text: str, sentences: list[Sentence]) -> list[bool]:
+        """Which sentences of ``text`` may be claims: running text that the pre-filter keeps."""
+        keep = self.keep([s.text for s in sentences])
+        if not self.sentence_candidates:
+            return keep
+        return [k and prose for k, prose in zip(keep, prose_mask(text, sentences))]
 
     def score_filtered(self, sentences: list[str], keep: list[bool] | None = None) -> list[float]:
         """Scores as the pipeline computes them: sentences the pre-filter drops score 0.0."""
@@ -96,7 +121,7 @@ class ClaimExtractor:
         """
         split = [self.sentences(text) if not language or language.lower().startswith("en") else []
                  for text, language in texts]
-        keeps = [self.keep([s.text for s in sentences]) for sentences in split]
+        keeps = [self.candidates(text, sentences) for (text, _), sentences in zip(texts, split)]
         scored = iter(self.score_filtered([s.text for sentences in split for s in sentences],
                                           [k for keep in keeps for k in keep]))
         return [self._claims(sentences, keep, [next(scored) for _ in keep]) for sentences, keep in zip(split, keeps)]
@@ -105,25 +130,43 @@ class ClaimExtractor:
         if not sentences:
             return []
         attributions = attribute(sentences)
+        names = unify(who.speaker for who in attributions)  # fullest spelling and key of each speaker
         claims: list[Claim] = []
         seen: set[str] = set()
         for index, (sentence, kept, score, who) in enumerate(zip(sentences, keep, scores, attributions)):
             if not kept or score < self.threshold or sentence.text in seen:
                 continue  # repeated sentences (a caption printed twice) are one claim
             seen.add(sentence.text)
+            speaker, key = names.get(who.speaker or "", (None, None))
             claims.append(
                 Claim(
                     text=sentence.text,
                     score=round(score, 4),
                     checkworthy=True,
                     sentence_index=index,
-                    speaker=who.speaker,
+                    speaker=speaker,
+                    speaker_key=key,
                     verb=who.verb,
                     quote=who.quote,
                     numbers=who.numbers,
                 )
             )
-        return claims
+        return self._few(claims, len(sentences))
+
+    def _few(self, claims: list[Claim], sentences: int) -> list[Claim]:
+        """The best-ranked claims within the per-article limits (``max_claims``, ``max_share``), in text order."""
+        limit = len(claims)
+        if self.max_claims is not None:
+            limit = min(limit, self.max_claims)
+        if self.max_share is not None:
+            limit = min(limit, max(SHORT_ARTICLE_CLAIMS, math.ceil(self.max_share * sentences)))
+        if limit >= len(claims):
+            return claims
+        # Attributed claims first, then by score: a statement with a named source is one a
+        # fact-checker can follow up, and above the threshold the scores barely differ.
+        ranked = sorted(claims, key=lambda c: (c.speaker is None, -c.score, c.sentence_index))
+        keep = {c.sentence_index for c in ranked[:limit]}
+        return [c for c in claims if c.sentence_index in keep]
 
 
 def extract_claims(text: str, extractor: ClaimExtractor | None = None, language: str | None = None) -> list[Claim]:

@@ -73,7 +73,7 @@ def _is_false_break(left: str, right: str) -> bool:
 def _quote_depth(text: str, depth: int = 0) -> int:
     """Open double quotes after reading ``text`` from ``depth`` (curly by direction, straight toggling)."""
     balance = depth
-    for char in text:
+    for char in text.replace("''", '"').replace("``", '"'):
         if char == "“":
             balance += 1
         elif char == "”":
@@ -131,3 +131,70 @@ def split_sentences(text: str, segmenter: pysbd.Segmenter | None = None) -> list
             )
             open_quote = _quote_depth(stripped, open_quote)
     return sentences
+
+
+# What a page carries besides prose. A claim must be a sentence of the article's running
+# text; these lines never are, whatever the model thinks of their words (a table row of
+# figures scores high: it is all numbers).
+_CELL_SEPARATORS = re.compile(r"\|.*\|")
+_FIGURE = re.compile(r"^[(\[]?[-+]?[$€£]?\d[\d.,:%/x-]*[)\]]?[%.,;]?$")
+_TERMINAL = re.compile(r"[.!?…][\"”’'»)\]]*$")
+_CAPTION = re.compile(
+    r"\b(?:Photo(?:graph)?|Image|Picture|Credit|Illustration|Video)\s*(?:copyright\s*)?[:/]|\bGetty Images\b|"
+    r"\bAP Photo\b|\(Photo\b|\bFile photo\b",
+    re.IGNORECASE,
+)
+_BYLINE = re.compile(r"^(?:By|Written by|Reporting by|Editing by|Additional reporting by)\s+[A-Z]", re.IGNORECASE)
+_NAVIGATION = re.compile(
+    r"^(?:Read (?:more|also|next)|Related|See also|Sign up|Subscribe|Click here|Follow us|Share (?:this|on)|"
+    r"Advertisement|Continue reading|Watch|Listen|Comments?|Tags?|Topics?|Filed under)\b",
+    re.IGNORECASE,
+)
+
+
+def figures_share(text: str) -> float:
+    """Share of the text's whitespace-separated tokens that are numbers, amounts or percentages."""
+    tokens = text.split()
+    return sum(bool(_FIGURE.match(t)) for t in tokens) / len(tokens) if tokens else 0.0
+
+
+def non_prose(sentence: Sentence, line: str, sentences_in_line: int) -> str | None:
+    """Why ``sentence`` (on paragraph ``line``) is not running text, or None when it is.
+
+    ``table`` (cell separators, a tab, or mostly figures), ``byline``, ``caption``,
+    ``navigation``, ``headline`` (a one-sentence paragraph in title case), ``fragment``
+    (a paragraph's last sentence with no closing punctuation: list items, menus, headings).
+    """
+    text = sentence.text
+    if _CELL_SEPARATORS.search(line) or "\t" in line.strip() or figures_share(text) >= 0.4:
+        return "table"
+    if _BYLINE.match(text) and len(text.split()) <= 12:
+        return "byline"
+    if _CAPTION.search(text):
+        return "caption"
+    if _NAVIGATION.match(text) and len(text.split()) <= 12:
+        return "navigation"
+    words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", text) if len(w) > 3]
+    if sentences_in_line == 1 and len(words) >= 3 and sum(w[0].isupper() for w in words) / len(words) >= 0.7:
+        return "headline"
+    if not _TERMINAL.search(text) and line.rstrip().endswith(text):
+        return "fragment"
+    return None
+
+
+def prose_mask(text: str, sentences: list[Sentence]) -> list[bool]:
+    """For each sentence of ``text``, whether it is running text (a claim candidate)."""
+    counts: dict[int, int] = {}
+    for sentence in sentences:
+        counts[sentence.paragraph] = counts.get(sentence.paragraph, 0) + 1
+    mask = []
+    for sentence in sentences:
+        line = _line_at(text, sentence.start)
+        mask.append(non_prose(sentence, line, counts[sentence.paragraph]) is None)
+    return mask
+
+
+def _line_at(text: str, offset: int) -> str:
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    return text[start:] if end < 0 else text[start:end]

@@ -1,6 +1,7 @@
 """``newswire checkworthy FILE``: score sentences for check-worthiness, one per line.
 
-Prints one JSON object per input line, in order: ``{"text", "score", "checkworthy"}``.
+Prints one JSON object per input line, in order: ``{"text", "score", "checkworthy", "speaker",
+"speaker_key"}`` (who the line says made the statement, found in the line alone, or null).
 ``score`` is the model's P(check-worthy) in [0, 1]; ``checkworthy`` compares it with
 the threshold stored with the model (or ``--threshold``). ``-`` reads stdin.
 Imports the model lazily, so ``newswire --help`` stays fast; never imports Airflow or torch.
@@ -29,6 +30,8 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from newswire.claims import ClaimExtractor
+    from newswire.claims.attribution import PRONOUNS, attribute_sentence
+    from newswire.claims.speakers import speaker_key
 
     if args.file == "-":
         lines = sys.stdin.read().splitlines()
@@ -44,7 +47,10 @@ def run(args: argparse.Namespace) -> int:
     out = sys.stdout
     for text, score in zip(lines, scores):
         score = round(score, 4)
-        record = {"text": text, "score": score, "checkworthy": score >= extractor.threshold}
+        who = attribute_sentence(text)  # each line on its own: a pronoun has no one to refer to
+        speaker = who.speaker if who.speaker not in PRONOUNS else None
+        record = {"text": text, "score": score, "checkworthy": score >= extractor.threshold,
+                  "speaker": speaker, "speaker_key": speaker_key(speaker)}
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
     out.flush()
     return 0

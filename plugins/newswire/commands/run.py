@@ -55,7 +55,7 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps(to_dict(run), indent=2))
     else:
         print("\n".join(summary_lines(run)))
-    return 0 if all(r.status != "failed" for r in run.sources) or len(run.sources) > 1 else 1
+    return 1 if run.sources and all(r.status == "failed" for r in run.sources) else 0
 
 
 def _local_elasticsearch() -> str:
@@ -128,9 +128,27 @@ def _demo(args: argparse.Namespace) -> int:
     _print_outcome(replace(settings, es_url=es_url), args.query)
     if args.standalone:
         print("starting Airflow standalone (UI on http://127.0.0.1:8080; admin password in .airflow/); Ctrl-C stops it")
-        env["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] = "False"  # the scheduled DAGs start right away
+        env["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] = "False"  # DAGs created from now on start active
+        activate_bundled_dags(airflow, env)  # and those that exist already (created paused by `make demo`)
         return subprocess.call([airflow, "standalone"], env=env)
     return 0
+
+
+#: Every DAG this repository ships has an id starting with this.
+BUNDLED_DAGS = "^newswire_"
+
+
+def activate_bundled_dags(airflow: str, env: dict[str, str]) -> None:
+    """Unpause the bundled DAGs in Airflow's database, whatever ran before.
+
+    Airflow creates a DAG paused by default, and ``DAGS_ARE_PAUSED_AT_CREATION`` only acts on
+    DAGs it has not seen yet: after ``make demo`` every DAG already exists, paused, and no
+    scheduled run would ever happen. The DAGs are serialised first, so this also covers
+    those the demo never parsed. (Pause one again with ``airflow dags pause <dag_id>``.)
+    """
+    subprocess.run([airflow, "dags", "reserialize"], env=env, check=True, capture_output=True)
+    subprocess.run([airflow, "dags", "unpause", "--treat-dag-id-as-regex", "-y", BUNDLED_DAGS], env=env,
+                   check=True, capture_output=True)
 
 
 def _print_outcome(settings: Settings, query: str) -> None:

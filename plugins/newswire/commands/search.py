@@ -64,7 +64,8 @@ def _print_human(result, claims: bool, out) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the search and print it; exit 2 when Elasticsearch is unreachable or rejects the query."""
-    from elasticsearch import ApiError, ConnectionError as ESConnectionError
+    from elastic_transport import TransportError
+    from elasticsearch import ApiError
 
     from newswire.index.search import search_articles, search_claims
     from newswire.settings import Settings
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         causes = (err.body.get("error", {}) if isinstance(err.body, dict) else {}).get("root_cause") or [{}]
         print(f"newswire search: Elasticsearch refused the query: {causes[0].get('reason', err.message)}", file=sys.stderr)
         return 2
-    except ESConnectionError as err:
+    except TransportError as err:  # refused, timed out, or answering garbage
         print(f"newswire search: cannot reach Elasticsearch at {settings.es_url}: {err}", file=sys.stderr)
         return 2
     finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -15,11 +14,12 @@ def register(subparsers) -> None:
         "setup",
         help="create index templates and indices; import Kibana objects",
         description="Idempotent: writes the index templates, creates each versioned index behind its alias "
-        "if missing, and with --kibana-url imports the saved objects (data views, searches, dashboard). "
+        "if missing, and with --kibana-url (or $KIBANA_URL; empty: no Kibana) checks the saved objects "
+        "(data views, searches, dashboard) against what Kibana enforces and imports them. "
         "Elasticsearch from ELASTICSEARCH_URL; Kibana credentials from KIBANA_USERNAME/KIBANA_PASSWORD "
         "(default: the Elasticsearch ones).",
     )
-    setup.add_argument("--kibana-url", default=os.environ.get("KIBANA_URL"), help="Kibana base URL (or $KIBANA_URL)")
+    setup.add_argument("--kibana-url", help="Kibana base URL (default $KIBANA_URL; empty: no Kibana)")
     setup.add_argument("--kibana-wait", type=float, default=0, metavar="SECONDS", help="wait this long for Kibana to come up")
     setup.add_argument("--kibana-export", type=Path, metavar="FILE", help="write the saved objects NDJSON to FILE ('-' for stdout)")
     setup.add_argument("--skip-es", action="store_true", help="leave Elasticsearch alone (only export/import Kibana objects)")
@@ -36,15 +36,9 @@ def register(subparsers) -> None:
     reindex.set_defaults(handler=run_reindex)
 
 
-def _kibana_auth(settings) -> tuple[str, str] | None:
-    user = os.environ.get("KIBANA_USERNAME") or settings.es_username
-    password = os.environ.get("KIBANA_PASSWORD") if os.environ.get("KIBANA_USERNAME") else settings.es_password
-    return (user, password or "") if user else None
-
-
 def run_setup(args: argparse.Namespace) -> int:
     """Create templates and indices, then export and/or import the Kibana objects."""
-    from newswire.kibana import KibanaImportError, import_saved_objects, ndjson_for
+    from newswire.kibana import KibanaImportError, KibanaObjectsError, KibanaTarget, install, ndjson_for
     from newswire.settings import Settings
 
     settings = Settings.from_env()
@@ -68,17 +62,16 @@ def run_setup(args: argparse.Namespace) -> int:
             print(f"{info['alias']:<28} -> {info['index']:<32} {info['status']}", file=sys.stderr)
             if info["status"] == "outdated":
                 print(f"  run `newswire reindex --index {kind}` to move it to the current mapping", file=sys.stderr)
-    if args.kibana_url:
-        try:
-            result = import_saved_objects(
-                args.kibana_url, ndjson, _kibana_auth(settings),
-                api_key=os.environ.get("KIBANA_API_KEY") or settings.es_api_key,
-                wait_seconds=args.kibana_wait, verify=settings.es_ca_certs or True,
-            )
-        except KibanaImportError as err:
-            print(f"newswire setup: {err}", file=sys.stderr)
-            return 1
-        print(f"Kibana: imported {result.get('successCount', 0)} saved objects", file=sys.stderr)
+    target = KibanaTarget.from_env(settings, args.kibana_url)
+    if target is None:
+        print("Kibana: skipped (no --kibana-url and KIBANA_URL is empty)", file=sys.stderr)
+        return 0
+    try:
+        result = install(target, settings.index_prefix, wait_seconds=args.kibana_wait)
+    except (KibanaImportError, KibanaObjectsError) as err:
+        print(f"newswire setup: {err}", file=sys.stderr)
+        return 1
+    print(f"Kibana: imported {result.get('successCount', 0)} saved objects", file=sys.stderr)
     return 0
 
 

@@ -27,20 +27,27 @@ def _load(args: argparse.Namespace):
 
 def validate(args: argparse.Namespace) -> int:
     """Exit 0 printing ``ok: N sources``, or 1 printing one line per problem (source and field named)."""
+    from newswire.config import missing_paths
+
     config = _load(args)
     if config is None:
+        return 1
+    if problems := missing_paths(config):
+        print(f"{_path(args)}: {len(problems)} error(s)", file=sys.stderr)
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
         return 1
     print(f"ok: {len(config.sources)} sources ({len(config.enabled)} enabled) in {_path(args)}")
     return 0
 
 
 def list_sources(args: argparse.Namespace) -> int:
-    """A table of name, type, url/path, enabled, schedule."""
+    """A table of name, type, url/path, enabled, schedule (``watch MIN-MAX`` for a streamed source)."""
     config = _load(args)
     if config is None:
         return 1
     rows = [("NAME", "TYPE", "URL/PATH", "ENABLED", "SCHEDULE")] + [
-        (s.name, s.type, s.location, "yes" if s.enabled else "no", s.schedule or "-") for s in config.sources
+        (s.name, s.type, s.location, "yes" if s.enabled else "no", _when(s)) for s in config.sources
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
@@ -59,3 +66,10 @@ def register(subparsers) -> None:
         sub = actions.add_parser(name, help=help_text)
         sub.add_argument("path", nargs="?", help="sources file (default: $NEWSWIRE_SOURCES or config/sources.yaml)")
         sub.set_defaults(handler=handler)
+
+
+def _when(source) -> str:
+    if source.watch is not None:
+        bounds = (source.watch.min_interval, source.watch.max_interval)
+        return "watch " + "-".join(f"{int(b.total_seconds())}s" for b in bounds)
+    return source.schedule or "-"

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 from newswire.dedup.params import DEFAULT_PARAMS, DedupParams
 from newswire.dedup.verify import is_duplicate
+from newswire.ids import cluster_id
 from newswire.models import Fingerprint
 
 _LATEST = datetime.max.replace(tzinfo=timezone.utc)
@@ -20,7 +21,7 @@ class DedupItem:
 
     id: str
     fingerprint: Fingerprint
-    published: datetime | None = None
+    published: datetime | None = None  # a date the publisher stated (see ``stated_date``); None otherwise
     fetched_at: datetime | None = None
     source: str = ""
     url: str = ""
@@ -41,10 +42,24 @@ def _utc(value: datetime | None) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
-def canonical_key(item: DedupItem) -> tuple[datetime, datetime, str]:
-    """The fixed canonical rule: earliest published, then earliest fetched, then smallest id.
+#: Where a date must come from to count for the canonical rule: the page's metadata or the feed.
+STATED_DATES = ("page", "feed")
 
-    Missing dates sort last; naive datetimes count as UTC.
+
+def stated_date(published: datetime | None, date_source: str | None) -> datetime | None:
+    """The publication date the canonical rule may use: only one the publisher stated.
+
+    A date of unknown origin (a guess from the text, or a document from before ``date_source``
+    was recorded) is no date here, so it can never make a copy canonical.
+    """
+    return published if date_source in STATED_DATES else None
+
+
+def canonical_key(item: DedupItem) -> tuple[datetime, datetime, str]:
+    """The fixed canonical rule: earliest stated publication date, then earliest fetched, then smallest id.
+
+    Missing dates sort last (ties and undated copies go to the first fetched); naive
+    datetimes count as UTC.
     """
     return (_utc(item.published), _utc(item.fetched_at), item.id)
 
@@ -114,7 +129,7 @@ def cluster(items: Iterable[DedupItem], params: DedupParams = DEFAULT_PARAMS) ->
     for members in groups.values():
         canonical = min(members, key=canonical_key)
         clusters.append(
-            Cluster(cluster_id=canonical.id, canonical=canonical.id, members=sorted(m.id for m in members))
+            Cluster(cluster_id=cluster_id(canonical.id), canonical=canonical.id, members=sorted(m.id for m in members))
         )
     return sorted(clusters, key=lambda c: c.cluster_id)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from newswire.dedup.cluster import DedupItem
+from newswire.dedup.cluster import DedupItem, stated_date
 from newswire.dedup.fingerprint import fingerprint
 from newswire.dedup.params import DEFAULT_PARAMS, DedupParams
 from newswire.extract import extract_path
@@ -25,7 +25,7 @@ def item_from_article(item_id: str, article: Article, params: DedupParams = DEFA
     return DedupItem(
         id=item_id,
         fingerprint=fingerprint(article.text or "", params),
-        published=article.published,
+        published=stated_date(article.published, article.date_source),
         fetched_at=None,  # a local file's read time is no fetch time: it would make the canonical depend on order
         source=article.source or "",
         url=article.url or "",

@@ -16,7 +16,13 @@ from typing import Any
 from elasticsearch import ApiError, AuthorizationException, BadRequestError, Elasticsearch
 
 from newswire.index import names
-from newswire.index.templates import Capabilities, component_templates, index_templates, settings_component_name
+from newswire.index.templates import (
+    Capabilities,
+    component_templates,
+    index_templates,
+    mapping,
+    settings_component_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +151,8 @@ def ensure_indices(
         index = current_index(es, alias)
         if index is not None:
             status = "outdated" if names.version_of(index) < version else "exists"
+            if status == "exists" and names.alias(prefix, kind) in summary["templates"]:
+                _add_new_fields(es, index, kind)
         else:
             if es.indices.exists(index=alias):
                 raise RuntimeError(
@@ -155,6 +163,17 @@ def ensure_indices(
             status = _create_with_alias(es, index, alias)
         summary["indices"][kind] = {"alias": alias, "index": index, "status": status}
     return summary
+
+
+def _add_new_fields(es: Elasticsearch, index: str, kind: str) -> None:
+    """Give an existing index the fields its (rewritten) template gained within the same mapping version."""
+    try:
+        es.indices.put_mapping(index=index, properties=mapping(kind)["properties"])
+    except BadRequestError as err:
+        raise RuntimeError(
+            f"the {kind} mapping changed incompatibly ({err.message}); bump names.MAPPING_VERSIONS[{kind!r}] "
+            "and run `newswire reindex`"
+        ) from err
 
 
 def _create_with_alias(es: Elasticsearch, index: str, alias: str) -> str:

@@ -1,8 +1,10 @@
 """Bulk writes: deterministic ids, retries with backoff, failures reported and parked.
 
-Every document is written with the ``index`` op under its deterministic ``_id``
-(article: sha1 of the canonical URL; claim: article id + sentence index), so
-writing the same article again replaces it and never duplicates it.
+Every document is written under the deterministic ``_id`` it carries in ``id``
+(derived in ``newswire.ids``), so writing the same article again never duplicates it.
+The ``index`` op replaces a document; the ``create`` op (``BulkOptions.create``, what
+the pipeline uses for new articles) leaves an existing one alone and reports its id
+in ``BulkResult.existed``: another source or task wrote that article first.
 
 Failure handling, per document:
 
@@ -18,7 +20,6 @@ Batch runs refresh once at the end rather than per document.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Iterable, Iterator
@@ -28,7 +29,7 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, helpers
 
-from newswire.ids import article_id
+from newswire.ids import deadletter_id
 from newswire.index import names
 from newswire.index.documents import article_document, claim_documents
 from newswire.models import Article, ItemOutcome
@@ -55,6 +56,7 @@ class BulkOptions:
     max_backoff: float = 60.0
     refresh: bool = True  # refresh the target once at the end of the batch
     dead_letter: bool = True  # park permanently refused documents in {prefix}-deadletter
+    create: bool = False  # write only documents whose id is new; the others land in BulkResult.existed
 
 
 DEFAULT_OPTIONS = BulkOptions()
@@ -88,6 +90,7 @@ class BulkResult:
     created: int = 0
     updated: int = 0
     failed: list[BulkFailure] = field(default_factory=list)
+    existed: list[str] = field(default_factory=list)  # ids a ``create`` found already written
     dead_lettered: int = 0
     seconds: float = 0.0
 
@@ -98,24 +101,6 @@ class BulkResult:
     def outcomes(self) -> list[ItemOutcome]:
         return [f.to_outcome() for f in self.failed]
 
-    def merge(self, other: "BulkResult") -> "BulkResult":
-        """The sum of two results (e.g. articles then claims)."""
-        return BulkResult(
-            indexed=self.indexed + other.indexed,
-            created=self.created + other.created,
-            updated=self.updated + other.updated,
-            failed=self.failed + other.failed,
-            dead_lettered=self.dead_lettered + other.dead_lettered,
-            seconds=self.seconds + other.seconds,
-        )
-
-
-def _doc_id(doc: dict[str, Any], kind: str) -> str | None:
-    if doc.get("id"):
-        return str(doc["id"])
-    if kind == "articles" and (doc.get("canonical_url") or doc.get("url")):
-        return article_id(doc.get("canonical_url") or doc["url"])
-    return None
 
 
 def _retrying(es: Elasticsearch, options: BulkOptions) -> Elasticsearch:
@@ -143,19 +128,20 @@ def index_documents(
     result = BulkResult()
     by_id: dict[str, dict[str, Any]] = {}
     refused: list[tuple[BulkFailure, dict[str, Any]]] = []
+    op = "create" if options.create else "index"
 
     def actions() -> Iterator[dict[str, Any]]:
         for doc in docs:
-            doc_id = _doc_id(doc, kind)
+            doc_id = str(doc["id"]) if doc.get("id") else None
             if doc_id is None:
                 failure = BulkFailure(
                     id=None, index=target, status=0, error_type="missing_id",
-                    reason="document has no id (nor a url to derive one from)", url=doc.get("url"),
+                    reason="document has no id (newswire.ids derives it before the write)", url=doc.get("url"),
                 )
                 refused.append((failure, doc))
                 continue
             by_id[doc_id] = doc
-            yield {"_op_type": "index", "_index": target, "_id": doc_id, "_source": doc}
+            yield {"_op_type": op, "_index": target, "_id": doc_id, "_source": doc}
 
     for ok, item in helpers.streaming_bulk(
         _retrying(es, options),
@@ -179,6 +165,9 @@ def index_documents(
                 result.updated += 1
             continue
         doc_id = info.get("_id")
+        if options.create and info.get("status") == 409:
+            result.existed.append(doc_id)
+            continue
         error = info.get("error") or {}
         if isinstance(error, str):  # a whole-request failure reported per item
             error = {"type": "request_failed", "reason": error}
@@ -220,12 +209,11 @@ def park(es: Elasticsearch, refused: list[tuple[BulkFailure, dict[str, Any]]], p
     target = names.alias(prefix, "deadletter")
     actions = []
     for failure, doc in refused:
-        key = f"{failure.index}|{failure.id or repr(sorted(doc.items()))}"
         actions.append(
             {
                 "_op_type": "index",
                 "_index": target,
-                "_id": hashlib.sha1(key.encode("utf-8")).hexdigest(),
+                "_id": deadletter_id(failure.index, failure.id or repr(sorted(doc.items()))),
                 "_source": {
                     "@timestamp": now,
                     "target": failure.index,
@@ -290,3 +278,29 @@ def delete_stale_claims(es: Elasticsearch, article_ids: list[str], keep: set[str
         es, ({"_op_type": "delete", "_index": target, "_id": i} for i in stale), raise_on_error=False, refresh=True
     )  # rare (a re-scored article lost claims), so refreshed at once: searches never show them again
     return deleted
+
+
+def add_entry_urls(es: Elasticsearch, docs: list[dict[str, Any]], prefix: str = names.DEFAULT_PREFIX) -> int:
+    """Add these documents' ``entry_urls`` to the stored articles of the same ids; returns articles updated.
+
+    For an article another source wrote first under another link: the seen-check then knows
+    both links. (No scripts on the core-only server: read, then a partial update.)
+    """
+    target = names.alias(prefix, "articles")
+    wanted = {d["id"]: d.get("entry_urls") or [] for d in docs}
+    if not wanted:
+        return 0
+    stored = es.mget(index=target, ids=list(wanted), source=["entry_urls"])["docs"]
+    actions = []
+    for doc in stored:
+        if not doc.get("found"):
+            continue
+        have = doc["_source"].get("entry_urls") or []
+        union = list(dict.fromkeys([*have, *wanted[doc["_id"]]]))
+        if union != have:
+            actions.append({"_op_type": "update", "_index": doc["_index"], "_id": doc["_id"],
+                            "doc": {"entry_urls": union}})
+    if not actions:
+        return 0
+    updated, _ = helpers.bulk(es, actions, raise_on_error=False, refresh=True)
+    return updated

@@ -9,11 +9,11 @@ updates, only where they change: a second run writes nothing, and since the grou
 are connected components of the whole stored set, the order claims arrived in does
 not matter.
 
-Only claims of canonical articles are members. A copy's claims are the canonical's
-claims again; the copy shows up as one more carrier (outlet, URL, date) of each of
-its canonical's groups. The article documents are read for that, so claims whose
-article changed cluster since they were written are placed by the article's current
-state.
+Only claims stored under a canonical article are members (claims are stored once per
+story, ``newswire.index.story_claims``); a copy shows up as one more carrier (outlet,
+URL, date) of each of its canonical's groups. The article documents are read for that,
+so a claim whose story changed canonical since it was written is placed by the
+article's current state.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ NEIGHBOURS = 20  # kNN hits per claim: more same-claim neighbours than this stil
 CANDIDATES = 100  # kNN num_candidates
 MSEARCH_CHUNK = 50
 MAX_NODES = 5_000  # a component this large is a pathology (boilerplate): stop growing it and say so
-CLAIM_FIELDS = ["id", "article_id", "text", "embedding", "quantity_key", "published", "indexed_at",
+CLAIM_FIELDS = ["id", "article_id", "canonical_id", "text", "embedding", "quantity_key", "published", "indexed_at",
                 "is_canonical", "cluster_id", "group_id", "group_first", "group_first_claim", "group_size",
                 "group_outlets", "group_outlet_count", "group_carrier_count", "group_first_published",
                 "group_carriers"]
@@ -189,7 +189,7 @@ def update_groups(
     if len(nodes) >= MAX_NODES:
         log.warning("claim groups: stopped growing at %d connected claims", len(nodes))
 
-    articles = _load_articles(es, prefix, {d["article_id"] for d in nodes.values()})
+    articles = _load_articles(es, prefix, {_story_article(d) for d in nodes.values()})
     clusters = sorted({a.get("cluster_id") or a["id"] for a in articles.values() if a.get("is_canonical", True)})
     copies: dict[str, list[dict]] = {}
     for start in range(0, len(clusters), 500):
@@ -197,7 +197,7 @@ def update_groups(
             copies.setdefault(article.get("cluster_id") or article["id"], []).append(article)
     members: list[ClaimNode] = []
     for doc in nodes.values():
-        article = articles.get(doc["article_id"])
+        article = articles.get(_story_article(doc))
         if article is None or not article.get("is_canonical", True) or not doc.get("embedding"):
             continue
         story = article.get("cluster_id") or article["id"]
@@ -219,11 +219,6 @@ def update_groups(
     for group in grouped:
         for claim_id in group.members:
             wanted[claim_id] = group.fields_for(claim_id)
-    for claim_id, doc in nodes.items():  # claims follow their article's current cluster state
-        article = articles.get(doc["article_id"])
-        if article is not None:
-            wanted[claim_id]["is_canonical"] = article.get("is_canonical", True)
-            wanted[claim_id]["cluster_id"] = article.get("cluster_id") or article["id"]
     actions = [
         {"_op_type": "update", "_index": claims_alias, "_id": claim_id, "doc": fields}
         for claim_id, fields in sorted(wanted.items())
@@ -232,6 +227,11 @@ def update_groups(
     if actions:
         helpers.bulk(es, actions, refresh=refresh)
     return GroupUpdate(claims_seen=len(nodes), groups=len(grouped), updated=len(actions))
+
+
+def _story_article(doc: dict) -> str:
+    """The article a claim is stored under: its story's canonical (claims once per story), else its own."""
+    return doc.get("canonical_id") or doc["article_id"]
 
 
 def _stored(value: Any) -> Any:
@@ -250,4 +250,26 @@ def _load_articles(es: Elasticsearch, prefix: str, ids: set[str]) -> dict[str, d
         for doc in response["docs"]:
             if doc.get("found"):
                 out[doc["_id"]] = {**doc["_source"], "id": doc["_id"]}
+    return out
+
+
+KEPT_FIELDS = ("embedding", "embedding_model", "quantity_key", *GROUP_FIELDS)
+
+
+def keep_vectors(es: Elasticsearch, prefix: str, docs: list[dict]) -> list[dict]:
+    """``docs`` (claim documents about to replace stored ones) with the stored vector and group fields
+    carried over where the stored claim has the same text, so rewriting a story's claims does not
+    send them back to the backfill. Group fields are then brought up to date by ``update_groups``."""
+    ids = [d["id"] for d in docs]
+    stored: dict[str, dict] = {}
+    for start in range(0, len(ids), 500):
+        response = es.mget(index=names.alias(prefix, "claims"), ids=ids[start:start + 500],
+                           _source={"includes": ["text", *KEPT_FIELDS], "exclude_vectors": False})
+        stored.update((d["_id"], d["_source"]) for d in response["docs"] if d.get("found"))
+    out = []
+    for doc in docs:
+        old = stored.get(doc["id"])
+        if old and old.get("text") == doc.get("text") and old.get("embedding") and "embedding" not in doc:
+            doc = {**doc, **{k: old[k] for k in KEPT_FIELDS if old.get(k) is not None}}
+        out.append(doc)
     return out

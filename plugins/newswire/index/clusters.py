@@ -17,6 +17,7 @@ from typing import Any
 from elasticsearch import Elasticsearch, helpers
 
 from newswire.dedup import DEFAULT_PARAMS, DedupItem, DedupParams, cluster, cluster_fields, is_duplicate
+from newswire.dedup.cluster import stated_date
 from newswire.index import names
 from newswire.index.documents import CLUSTER_FIELDS, stored_datetime
 from newswire.models import Article, Fingerprint
@@ -24,7 +25,7 @@ from newswire.models import Article, Fingerprint
 log = logging.getLogger(__name__)
 
 FINGERPRINT_FIELDS = ("exact_hash", "band_keys", "minhash", "shingle_count")
-SOURCE_FIELDS = ("id", "url", "source", "published", "fetched_at", *FINGERPRINT_FIELDS, *CLUSTER_FIELDS)
+SOURCE_FIELDS = ("id", "url", "source", "published", "date_source", "fetched_at", *FINGERPRINT_FIELDS, *CLUSTER_FIELDS)
 MSEARCH_CHUNK = 50  # candidate queries per _msearch request
 MAX_CLUSTER_NODES = 10_000  # a component this large is a pathology: stop growing it and say so
 
@@ -44,7 +45,7 @@ def item_from_source(doc: dict[str, Any]) -> DedupItem:
             band_keys=list(doc.get("band_keys") or []),
             shingle_count=int(doc.get("shingle_count") or 0),
         ),
-        published=stored_datetime(doc.get("published")),
+        published=stated_date(stored_datetime(doc.get("published")), doc.get("date_source")),
         fetched_at=stored_datetime(doc.get("fetched_at")),
         source=doc.get("source") or "",
         url=doc.get("url") or "",
@@ -56,7 +57,7 @@ def item_from_article(article: Article, fp: Fingerprint) -> DedupItem:
     return DedupItem(
         id=article.id,
         fingerprint=fp,
-        published=article.published,
+        published=stated_date(article.published, article.date_source),
         fetched_at=article.fetched_at,
         source=article.source,
         url=article.canonical_url or article.url,
@@ -305,3 +306,16 @@ def reconcile(
     if actions:
         helpers.bulk(es, actions, refresh=refresh)
     return len(actions)
+
+
+def duplicates_since(es: Elasticsearch, since: datetime, prefix: str) -> dict[str, int]:
+    """Per source, its articles indexed at or after ``since`` that are not their cluster's canonical."""
+    alias = articles_alias(prefix)
+    es.indices.refresh(index=alias)
+    response = es.search(
+        index=alias, size=0, track_total_hits=False,
+        query={"bool": {"filter": [{"range": {"indexed_at": {"gte": since.isoformat()}}},
+                                   {"term": {"is_canonical": False}}]}},
+        aggs={"by_source": {"terms": {"field": "source", "size": 10_000}}},
+    )
+    return {b["key"]: b["doc_count"] for b in response["aggregations"]["by_source"]["buckets"]}

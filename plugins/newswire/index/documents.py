@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from newswire.ids import article_id, claim_id
+from newswire.ids import claim_id, cluster_id
 from newswire.index.languages import field_language
 from newswire.models import Article, Claim, Fingerprint
+from newswire.urls import canonicalize
 
 CLUSTER_FIELDS = ("cluster_id", "is_canonical", "duplicate_of", "duplicate_count", "copy_sources", "copy_urls")
 
@@ -46,6 +47,7 @@ def claim_fields(claim: Claim) -> dict[str, Any]:
             "checkworthy": claim.checkworthy,
             "sentence_index": claim.sentence_index,
             "speaker": claim.speaker,
+            "speaker_key": claim.speaker_key,
             "verb": claim.verb,
             "quote": claim.quote,
             "numbers": list(claim.numbers),
@@ -53,10 +55,15 @@ def claim_fields(claim: Claim) -> dict[str, Any]:
     )
 
 
+def entry_urls(*urls: str | None) -> list[str]:
+    """The canonical spellings of the URLs an article is known under (distinct, in order)."""
+    return list(dict.fromkeys(canonicalize(u) for u in urls if u))
+
+
 def lone_cluster(doc_id: str) -> dict[str, Any]:
     """Cluster fields of an article with no known copies: its own canonical."""
     return {
-        "cluster_id": doc_id,
+        "cluster_id": cluster_id(doc_id),
         "is_canonical": True,
         "duplicate_of": None,
         "duplicate_count": 0,
@@ -70,8 +77,9 @@ def article_document(
     fingerprint: Fingerprint | None = None,
     cluster: dict[str, Any] | None = None,
     indexed_at: datetime | None = None,
+    entry_url: str | None = None,
 ) -> dict[str, Any]:
-    """The article document, with ``id`` = sha1 of the canonical URL.
+    """The article document, under the id extraction gave the article (``newswire.ids``).
 
     Args:
         article: the cleaned article (its claims, if any, are embedded).
@@ -80,21 +88,25 @@ def article_document(
         cluster: the cluster fields from dedup (``cluster_id``, ``is_canonical``,
             ...); without them the article is its own canonical.
         indexed_at: the write time (now, UTC, if not given).
+        entry_url: the link the source listed the article under; stored (canonicalised)
+            in ``entry_urls`` beside the final and canonical URLs, so the seen-check
+            finds the article by whichever of them the next source lists.
 
     Raises:
-        ValueError: the article has neither a canonical URL nor a URL, or the
-            cluster dict carries fields the mapping does not know.
+        ValueError: the article has no id, or the cluster dict carries fields the
+            mapping does not know.
     """
+    if not article.id:
+        raise ValueError("the article has no id: extraction derives it (newswire.ids)")
+    doc_id = article.id
     canonical = article.canonical_url or article.url
-    if not canonical:
-        raise ValueError("an article needs a url or canonical_url to get an id")
-    doc_id = article.id or article_id(canonical)
     indexed_at = _utc(indexed_at or datetime.now(UTC))
     lag = (indexed_at - _utc(article.published)).total_seconds() if article.published else None
     doc: dict[str, Any] = {
         "id": doc_id,
         "url": article.url or canonical,
         "canonical_url": canonical,
+        "entry_urls": entry_urls(entry_url, article.url, canonical),
         "source": article.source,
         "title": article.title,
         "text": article.text,
@@ -104,6 +116,7 @@ def article_document(
         "image": article.image,
         "tags": list(article.tags),
         "published": _iso(article.published),
+        "date_source": article.date_source,
         "fetched_at": _iso(article.fetched_at),
         "indexed_at": _iso(indexed_at),
         "freshness_lag_seconds": lag,
@@ -143,26 +156,52 @@ def embedding_fields(text: str, vector: list[float]) -> dict[str, Any]:
 
 
 def claim_documents(article: Article, article_doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """One claims-index document per claim of the article, ids ``<article id>-<sentence index>``."""
+    """The claims-index documents of an article: one per claim if it is its story's canonical, else none.
+
+    A story's claims are stored once, under its canonical (ids ``<article id>-<sentence index>``),
+    and list every outlet and URL that carried the story; a copy refers to them through its
+    ``duplicate_of`` / ``cluster_id``. See ``story_claim_documents``.
+    """
+    if not article_doc.get("is_canonical", True):
+        return []
+    claims = [{**claim_fields(c), **({"embedding": c.embedding} if c.embedding is not None else {})}
+              for c in article.claims]  # the vector goes to the claims index only, not into the article
+    return story_claim_documents({**article_doc, "claims": claims}, article_doc)
+
+
+def story_claim_documents(claims_doc: dict[str, Any], canonical_doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """One claims-index document per claim embedded in ``claims_doc``, for the story ``canonical_doc`` heads.
+
+    Normally both are the canonical article's document. When the canonical has no claims
+    (it was indexed without the model) they are the claims of another member of the story
+    (``claims_doc``), moved under the canonical's story: their ids keep the article their
+    sentences come from (``article_id``).
+    """
     docs = []
-    code = field_language(article_doc.get("language"))
-    for claim in article.claims:
+    code = field_language(claims_doc.get("language"))
+    outlets = sorted({s for s in [canonical_doc.get("source"), *canonical_doc.get("copy_sources", [])] if s})
+    urls = [canonical_doc.get("url")] + sorted(set(canonical_doc.get("copy_urls", [])) - {canonical_doc.get("url")})
+    for claim in claims_doc.get("claims", []):
         doc = {
-            **claim_fields(claim),
-            "id": claim_id(article_doc["id"], claim.sentence_index),
-            "article_id": article_doc["id"],
-            "title": article_doc.get("title"),
-            "url": article_doc.get("url"),
-            "source": article_doc.get("source"),
-            "published": article_doc.get("published"),
-            "language": article_doc.get("language"),
-            "cluster_id": article_doc.get("cluster_id"),
-            "is_canonical": article_doc.get("is_canonical", True),
-            "indexed_at": article_doc.get("indexed_at"),
+            **claim,
+            "id": claim_id(claims_doc["id"], claim["sentence_index"]),
+            "article_id": claims_doc["id"],
+            "canonical_id": canonical_doc["id"],
+            "title": canonical_doc.get("title"),
+            "url": canonical_doc.get("url"),
+            "source": canonical_doc.get("source"),
+            "outlets": outlets,
+            "urls": [u for u in urls if u],
+            "copy_count": int(canonical_doc.get("duplicate_count") or 0),
+            "published": canonical_doc.get("published"),
+            "language": claims_doc.get("language"),
+            "cluster_id": canonical_doc.get("cluster_id"),
+            "is_canonical": True,
+            "indexed_at": canonical_doc.get("indexed_at"),
         }
         if code:
-            doc[f"text_{code}"] = claim.text
-        if claim.embedding is not None:
-            doc.update(embedding_fields(claim.text, claim.embedding))
+            doc[f"text_{code}"] = claim["text"]
+        if claim.get("embedding") is not None:
+            doc.update(embedding_fields(claim["text"], claim["embedding"]))
         docs.append(_drop_none(doc))
     return docs

@@ -17,6 +17,7 @@ MAPPING_VERSIONS: dict[str, int] = {
     "sources": 1,
     "runs": 1,
     "deadletter": 1,
+    "outcomes": 1,
 }
 KINDS: tuple[str, ...] = tuple(MAPPING_VERSIONS)
 DEFAULT_PREFIX = "newswire"

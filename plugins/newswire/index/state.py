@@ -1,4 +1,4 @@
-"""What the pipeline remembers in Elasticsearch: source state, seen articles, run reports.
+"""What the pipeline remembers in Elasticsearch: source state, seen URLs, rejected pages, run reports.
 
 Reads here use realtime GET/mget (no refresh needed to see a write), so a run
 sees what the previous task wrote a second ago.
@@ -7,7 +7,9 @@ sees what the previous task wrote a second ago.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import statistics
+from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -16,9 +18,17 @@ from elasticsearch import Elasticsearch, NotFoundError, helpers
 
 from newswire.index import names
 from newswire.index.documents import stored_datetime
-from newswire.models import RunReport, SourceReport, SourceState, to_dict
+from newswire.ids import url_key
+from newswire.models import ItemOutcome, RunReport, SourceReport, SourceState, to_dict
+from newswire.urls import canonicalize
+
+log = logging.getLogger(__name__)
 
 MGET_CHUNK = 1000
+#: Outcomes listed per list (skipped, failed) in a run-report document; the rest are counted per
+#: reason. 80,000 refused items in one document passed Elasticsearch's limit on objects per
+#: document and failed the whole report.
+MAX_LISTED_OUTCOMES = 500
 _STATE_DATES = tuple(
     f.name for f in dataclasses.fields(SourceState) if "datetime" in str(f.type)
 )
@@ -38,22 +48,80 @@ def load_state(es: Elasticsearch, source: str, prefix: str = names.DEFAULT_PREFI
 
 
 def save_state(es: Elasticsearch, state: SourceState, prefix: str = names.DEFAULT_PREFIX) -> None:
-    """Store a source's state under its name (replacing the previous one)."""
-    doc = {k: v for k, v in to_dict(state).items() if v is not None}
-    doc["updated_at"] = datetime.now(UTC).isoformat()
-    es.index(index=names.alias(prefix, "sources"), id=state.source, document=doc, require_alias=True)
+    """Store a source's state under its name.
+
+    A partial update (fields that are None are stored as null): the state document also carries the
+    stream watcher's pending mark (``newswire.watch.pending``), which this write must leave alone.
+    """
+    doc = {**to_dict(state), "updated_at": datetime.now(UTC).isoformat()}
+    es.update(index=names.alias(prefix, "sources"), id=state.source, doc=doc, doc_as_upsert=True,
+              retry_on_conflict=5, require_alias=True)
 
 
-def existing_ids(es: Elasticsearch, ids: Iterable[str], prefix: str = names.DEFAULT_PREFIX) -> set[str]:
-    """Which of these article ids are already indexed (realtime ``mget``, no document bodies)."""
-    wanted = list(dict.fromkeys(ids))
+def known_urls(es: Elasticsearch, urls: Iterable[str], now: datetime,
+               prefix: str = names.DEFAULT_PREFIX) -> dict[str, ItemOutcome]:
+    """The URLs (entry links) not worth fetching, each with the skipped outcome that says why.
+
+    ``already-indexed``: an article has this URL as its canonical URL (realtime ``mget`` on
+    ``newswire.ids.url_key``) or was listed under it before (``entry_urls``: the link
+    redirected, or the page named another canonical URL). ``already-rejected``: the URL
+    led to a page that is not an article less than its source's ``remember_rejected``
+    ago (the detail names the reason).
+    """
+    keys = {url: url_key(url) for url in dict.fromkeys(urls)}
+    found: dict[str, ItemOutcome] = {}
+    articles = names.alias(prefix, "articles")
+    indexed = _found_ids(es, articles, list(keys.values()))
+    for url, key in keys.items():
+        if key in indexed:
+            found[url] = ItemOutcome(url=url, reason="already-indexed")
+    rest = [url for url in keys if url not in found]
+    spellings = {canonicalize(url): url for url in rest}
+    for start in range(0, len(spellings), MGET_CHUNK):
+        chunk = list(spellings)[start : start + MGET_CHUNK]
+        hits = es.search(index=articles, query={"terms": {"entry_urls": chunk}}, size=len(chunk) * 4,
+                         source=["entry_urls"], track_total_hits=False)["hits"]["hits"]
+        for hit in hits:
+            for spelling in hit["_source"].get("entry_urls") or []:
+                if spelling in spellings:
+                    found[spellings[spelling]] = ItemOutcome(url=spellings[spelling], reason="already-indexed")
+    rest = [url for url in rest if url not in found]
+    outcomes = names.alias(prefix, "outcomes")
+    for start in range(0, len(rest), MGET_CHUNK):
+        chunk = rest[start : start + MGET_CHUNK]
+        response = es.mget(index=outcomes, ids=[keys[url] for url in chunk])
+        for url, doc in zip(chunk, response["docs"]):
+            if doc.get("found") and (until := stored_datetime(doc["_source"].get("until"))) and until > now:
+                found[url] = ItemOutcome(url=url, reason="already-rejected", detail=doc["_source"].get("reason"))
+    return found
+
+
+def _found_ids(es: Elasticsearch, index: str, ids: list[str]) -> set[str]:
     found: set[str] = set()
-    target = names.alias(prefix, "articles")
-    for start in range(0, len(wanted), MGET_CHUNK):
-        chunk = wanted[start : start + MGET_CHUNK]
-        response = es.mget(index=target, ids=chunk, source=False)
+    for start in range(0, len(ids), MGET_CHUNK):
+        response = es.mget(index=index, ids=ids[start : start + MGET_CHUNK], source=False)
         found.update(doc["_id"] for doc in response["docs"] if doc.get("found"))
     return found
+
+
+def remember_rejected(es: Elasticsearch, rejected: list[tuple[list[str], str]], source: str, now: datetime,
+                      until: datetime, prefix: str = names.DEFAULT_PREFIX) -> int:
+    """Remember pages that are not articles, each under every URL it is known by; returns documents written.
+
+    ``rejected`` holds (urls, reason) per page: its entry link, final URL and declared
+    canonical URL, so another source listing any of them skips the page too.
+    """
+    target = names.alias(prefix, "outcomes")
+    actions = [
+        {"_index": target, "_id": url_key(url),
+         "_source": {"url": url, "reason": reason, "source": source, "checked_at": now.isoformat(),
+                     "until": until.isoformat()}}
+        for urls, reason in rejected for url in dict.fromkeys(u for u in urls if u)
+    ]
+    if not actions:
+        return 0
+    written, _ = helpers.bulk(es, actions, require_alias=True, raise_on_error=False)
+    return written
 
 
 def _lag_stats(lags: list[float]) -> dict[str, float]:
@@ -61,15 +129,40 @@ def _lag_stats(lags: list[float]) -> dict[str, float]:
         return {}
     return {
         "freshness_lag_median_seconds": float(statistics.median(lags)),
+        "freshness_lag_p95_seconds": percentile(lags, 95),
         "freshness_lag_max_seconds": float(max(lags)),
     }
 
 
+def percentile(values: list[float], pct: float) -> float:
+    """The ``pct``-th percentile (linear between closest ranks, as numpy's default); values non-empty."""
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * pct / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return float(ordered[low] + (ordered[high] - ordered[low]) * (rank - low))
+
+
+#: What a refused run-report document is rewritten with: identity, status and counts.
+_COUNTS_ONLY = frozenset({
+    "@timestamp", "kind", "run_id", "source", "status", "error", "started_at", "finished_at", "seen", "new",
+    "fetched", "indexed", "duplicates", "claims", "skipped_count", "failed_count", "sources", "sources_failed",
+})
+
+
+def listed_outcomes(outcomes: list[ItemOutcome], limit: int = MAX_LISTED_OUTCOMES) -> list[dict[str, Any]]:
+    """The first ``limit`` outcomes, then one line per reason counting those left out."""
+    listed = [to_dict(o) for o in outcomes[:limit]]
+    rest = Counter(o.reason for o in outcomes[limit:])
+    listed += [{"url": "", "reason": reason, "detail": f"{count} more not listed"} for reason, count in rest.most_common()]
+    return listed
+
+
 def source_report_document(run_id: str, report: SourceReport, timestamp: str) -> dict[str, Any]:
-    """The run-report document of one source in one run."""
+    """The run-report document of one source in one run (outcome lists capped, see ``listed_outcomes``)."""
     data = to_dict(report)
-    data["skipped"] = [to_dict(o) for o in report.skipped]  # to_dict leaves nested records as they are
-    data["failed"] = [to_dict(o) for o in report.failed]
+    data["skipped"] = listed_outcomes(report.skipped)
+    data["failed"] = listed_outcomes(report.failed)
     lags = data.pop("freshness_lag_seconds")
     doc = {
         **data,
@@ -126,5 +219,24 @@ def write_run_report(es: Elasticsearch, report: RunReport, prefix: str = names.D
         for s in report.sources
     ]
     actions.append({"_index": target, "_id": f"{report.run_id}:_run", "_source": run_summary_document(report, timestamp)})
-    written, _ = helpers.bulk(es, actions, refresh=True, require_alias=True)
-    return written
+    written, errors = helpers.bulk(es, actions, refresh=True, require_alias=True, raise_on_error=False)
+    if not errors:
+        return written
+    # A refused document must not cost the run its report: write it again with its counts
+    # only, saying why it was refused.
+    retry = []
+    by_id = {a["_id"]: a for a in actions}
+    for error in errors:
+        failure = next(iter(error.values()))
+        action = by_id.get(failure.get("_id"))
+        reason = " ".join(str(failure.get("error", failure.get("status"))).split())[:500]
+        log.error("run report document %s refused: %s", failure.get("_id"), reason)
+        if action is None:
+            continue
+        slim = {k: v for k, v in action["_source"].items() if k in _COUNTS_ONLY}
+        slim["error"] = f"{slim.get('error') or ''} (report document refused: {reason})".strip()[:2000]
+        retry.append({**action, "_source": slim})
+    more, still = helpers.bulk(es, retry, refresh=True, require_alias=True, raise_on_error=False)
+    for error in still:
+        log.error("run report document refused twice: %s", error)
+    return written + more

@@ -11,9 +11,12 @@ from __future__ import annotations
 from importlib import resources
 
 from newswire.kibana.client import KibanaImportError, import_saved_objects
+from newswire.kibana.deploy import KibanaTarget, install
 from newswire.kibana.objects import saved_objects, to_ndjson
+from newswire.kibana.validate import KibanaObjectsError
 
-__all__ = ["KibanaImportError", "import_saved_objects", "ndjson_for", "saved_objects", "shipped_ndjson", "to_ndjson"]
+__all__ = ["KibanaImportError", "KibanaObjectsError", "KibanaTarget", "import_saved_objects", "install",
+           "ndjson_for", "saved_objects", "shipped_ndjson", "to_ndjson"]
 
 
 def ndjson_for(prefix: str) -> str:

@@ -3,7 +3,7 @@
 ``POST /api/saved_objects/_import?overwrite=true`` with the NDJSON as a multipart
 file and the ``kbn-xsrf`` header. The objects have fixed ids, so importing again
 replaces them. Kibana starts slowly, so the call waits for it (503 or no
-connection) up to ``wait_seconds``.
+connection) up to ``wait_seconds``; an unreachable Kibana is a KibanaImportError.
 """
 
 from __future__ import annotations
@@ -14,8 +14,12 @@ from typing import Any
 import httpx
 
 
+#: Answers of a Kibana still starting, or of a proxy in front of one: worth another try.
+NOT_READY = {502, 503, 504}
+
+
 class KibanaImportError(RuntimeError):
-    """Kibana refused the import, or some objects failed to import."""
+    """Kibana could not be reached, refused the import, or some objects failed to import."""
 
 
 def import_saved_objects(
@@ -42,8 +46,8 @@ def import_saved_objects(
             every ``retry_interval`` seconds.
 
     Raises:
-        KibanaImportError: Kibana answered with an error, or reported objects it
-            could not import.
+        KibanaImportError: Kibana could not be reached in time, answered with an error,
+            or reported objects it could not import.
     """
     path = f"/s/{space}/api/saved_objects/_import" if space else "/api/saved_objects/_import"
     url = kibana_url.rstrip("/") + path
@@ -53,18 +57,18 @@ def import_saved_objects(
         headers["Authorization"] = f"ApiKey {api_key}"
     deadline = time.monotonic() + wait_seconds
     with httpx.Client(auth=auth, timeout=timeout, verify=verify, headers=headers) as client:
-        while True:
+        while True:  # bounded: one attempt, then more only until the deadline
             try:
                 response = client.post(
                     url,
                     params={"overwrite": "true"},
                     files={"file": ("newswire.ndjson", body, "application/ndjson")},
                 )
-                if response.status_code != 503:
+                if response.status_code not in NOT_READY:
                     break
-            except httpx.TransportError:
+            except httpx.TransportError as err:
                 if time.monotonic() >= deadline:
-                    raise
+                    raise KibanaImportError(f"cannot reach Kibana at {kibana_url} (waited {wait_seconds:g} s): {err}") from err
             if time.monotonic() >= deadline:
                 break
             time.sleep(retry_interval)

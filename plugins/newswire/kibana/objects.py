@@ -4,16 +4,13 @@ Data views for articles, claims and run reports; saved searches "Latest articles
 "Claims by speaker", "Claims carried by several outlets" and "Most-carried claims"; Lens charts and the "Ingestion overview" dashboard that
 places them. Ids are deterministic (derived from the index prefix), so importing
 again with ``overwrite=true`` replaces rather than duplicates.
-
-``field_references`` lists every index field the objects use, with what the use
-needs (a date, a number, an aggregatable field), so a test can hold them against
-the index mappings.
+``newswire.kibana.validate`` checks them against the index mappings and against
+what Kibana enforces.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from newswire.index import names
@@ -30,16 +27,6 @@ DATA_VIEWS: dict[str, tuple[str, list[str]]] = {
     "claims": ("indexed_at", ["text_*", "embedding", "group_carriers"]),
     "runs": ("@timestamp", []),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class FieldRef:
-    """One use of an index field by a saved object."""
-
-    kind: str  # index kind: articles, claims, runs
-    field: str  # field path or wildcard pattern (source filters)
-    need: str  # date | number | aggregatable | sortable | exists
-    where: str  # which object uses it, for messages
 
 
 def data_view_id(prefix: str, kind: str) -> str:
@@ -163,9 +150,10 @@ def lens(
     )
 
 
-def xy(series: str, x: str, y: str, split: str | None = None) -> dict[str, Any]:
+def xy(series: str, x: str, y: str | list[str], split: str | None = None) -> dict[str, Any]:
     layer: dict[str, Any] = {
-        "layerId": "layer1", "layerType": "data", "seriesType": series, "xAccessor": x, "accessors": [y],
+        "layerId": "layer1", "layerType": "data", "seriesType": series, "xAccessor": x,
+        "accessors": [y] if isinstance(y, str) else list(y),
     }
     if split:
         layer["splitAccessor"] = split
@@ -193,9 +181,11 @@ def donut(group: str, metric_col: str) -> dict[str, Any]:
 
 def charts(prefix: str) -> list[dict[str, Any]]:
     """The Lens charts of the Ingestion overview dashboard."""
+    # Terms before the date histogram in every split chart: Lens picks the top N of the first
+    # bucket column over the whole range, then splits it per interval (top sources overall).
     per_source = lens(
         prefix, "articles-per-source", "articles", "Articles per source over time",
-        {"x": date_histogram("indexed_at"), "split": terms("source", 10, "y"), "y": count()},
+        {"split": terms("source", 10, "y"), "x": date_histogram("indexed_at"), "y": count()},
         "lnsXY", xy("bar_stacked", "x", "y", "split"),
     )
     duplicates = lens(
@@ -205,22 +195,23 @@ def charts(prefix: str) -> list[dict[str, Any]]:
     )
     speakers = lens(
         prefix, "top-claim-speakers", "claims", "Top claim speakers",
-        {"speaker": terms("speaker.keyword", 15, "n"), "n": count("Claims")},
+        {"speaker": terms("speaker_key", 15, "n"), "n": count("Claims")},  # people, not spellings
         "lnsXY", xy("bar_horizontal", "speaker", "n"),
     )
     failures = lens(
         prefix, "failed-fetches", "runs", "Failed fetches per source",
-        {"x": date_histogram("@timestamp"), "split": terms("source", 10, "y"), "y": metric("sum", "failed_count", "Failed items")},
+        {"split": terms("source", 10, "y"), "x": date_histogram("@timestamp"), "y": metric("sum", "failed_count", "Failed items")},
         "lnsXY", xy("bar_stacked", "x", "y", "split"), query="kind : source",
     )
     freshness = lens(
-        prefix, "freshness-lag", "runs", "Freshness lag (median seconds, published to indexed)",
+        prefix, "freshness-lag", "runs", "Freshness lag p50 and p95 (seconds, published to indexed)",
         {
             "x": date_histogram("@timestamp"),
-            "split": terms("source", 10, "y"),
-            "y": metric("average", "freshness_lag_median_seconds", "Median lag (s)"),
+            # the median over the run reports' per-run p50 and p95, as the title says
+            "y": metric("median", "freshness_lag_median_seconds", "p50 lag (s)"),
+            "y95": metric("median", "freshness_lag_p95_seconds", "p95 lag (s)"),
         },
-        "lnsXY", xy("line", "x", "y", "split"), query="kind : source",
+        "lnsXY", xy("line", "x", ["y", "y95"]), query="kind : source",
     )
     return [per_source, duplicates, speakers, failures, freshness]
 
@@ -234,7 +225,7 @@ def searches(prefix: str) -> list[dict[str, Any]]:
     by_speaker = saved_search(
         prefix, "claims-by-speaker", "claims", "Claims by speaker",
         ["speaker", "text", "source", "published", "score"],
-        [["speaker.keyword", "asc"], ["score", "desc"]], "speaker : *",
+        [["speaker_key", "asc"], ["score", "desc"]], "speaker_key : *",
     )
     # claim groups (issue 17): one row per group, shown on its first-seen claim
     several = saved_search(
@@ -251,23 +242,31 @@ def searches(prefix: str) -> list[dict[str, Any]]:
     return [latest, by_speaker, several, most_carried]
 
 
+GRID_COLUMNS = 48  # the dashboard grid's width in Kibana
+PANEL_HEIGHT = 15
+
+
 def dashboard(prefix: str, panels_objects: list[dict[str, Any]]) -> dict[str, Any]:
-    """A dashboard placing the given charts and searches two per row (by reference)."""
+    """A dashboard placing the given charts two per row and each search on a row of its own (by reference)."""
     panels, references = [], []
+    x = y = 0
     for n, obj in enumerate(panels_objects):
         pid = f"p{n + 1}"
-        wide = obj["type"] == "search"
+        width = GRID_COLUMNS if obj["type"] == "search" else GRID_COLUMNS // 2
+        if x + width > GRID_COLUMNS:  # no room left on this row
+            x, y = 0, y + PANEL_HEIGHT
         panels.append(
             {
                 "version": PANEL_VERSION,
                 "type": obj["type"],
-                "gridData": {"x": 0 if wide else (n % 2) * 24, "y": (n // 2) * 15, "w": 48 if wide else 24, "h": 15, "i": pid},
+                "gridData": {"x": x, "y": y, "w": width, "h": PANEL_HEIGHT, "i": pid},
                 "panelIndex": pid,
                 "embeddableConfig": {"enhancements": {}},
                 "panelRefName": f"panel_{pid}",
             }
         )
         references.append({"name": f"{pid}:panel_{pid}", "type": obj["type"], "id": obj["id"]})
+        x += width
     return _saved(
         "dashboard",
         f"{prefix}-ingestion-overview",
@@ -299,46 +298,3 @@ def saved_objects(prefix: str = names.DEFAULT_PREFIX) -> list[dict[str, Any]]:
 def to_ndjson(objects: list[dict[str, Any]]) -> str:
     """One JSON object per line, as Kibana's import API reads (stable key order, for diffs)."""
     return "".join(json.dumps(obj, sort_keys=True, ensure_ascii=False) + "\n" for obj in objects)
-
-
-# ---- what the objects reference --------------------------------------------------------
-
-_NEEDS = {"date_histogram": "date", "terms": "aggregatable", "sum": "number", "average": "number",
-          "median": "number", "max": "number", "min": "number"}
-
-
-def _kind_of(objects: list[dict[str, Any]], data_view_ref: str) -> str:
-    for obj in objects:
-        if obj["type"] == "index-pattern" and obj["id"] == data_view_ref:
-            return obj["attributes"]["title"].rsplit("-", 1)[-1]
-    raise KeyError(f"no data view with id {data_view_ref!r} among the objects")
-
-
-def _kql_fields(query: str) -> list[str]:
-    return [part.split(":")[0].strip().split()[-1] for part in query.split(" and ") if ":" in part]
-
-
-def field_references(objects: list[dict[str, Any]]) -> list[FieldRef]:
-    """Every index field the objects use, with what each use needs of it."""
-    refs: list[FieldRef] = []
-    for obj in objects:
-        attrs, where = obj["attributes"], f"{obj['type']} {obj['id']}"
-        if obj["type"] == "index-pattern":
-            kind = attrs["title"].rsplit("-", 1)[-1]
-            refs.append(FieldRef(kind, attrs["timeFieldName"], "date", where))
-            refs.extend(FieldRef(kind, f["value"], "exists", where) for f in json.loads(attrs["sourceFilters"]))
-        elif obj["type"] == "search":
-            kind = _kind_of(objects, obj["references"][0]["id"])
-            refs.extend(FieldRef(kind, c, "exists", where) for c in attrs["columns"])
-            refs.extend(FieldRef(kind, field, "sortable", where) for field, _ in attrs["sort"])
-            query = json.loads(attrs["kibanaSavedObjectMeta"]["searchSourceJSON"])["query"]["query"]
-            refs.extend(FieldRef(kind, f, "exists", where) for f in _kql_fields(query))
-        elif obj["type"] == "lens":
-            kind = _kind_of(objects, obj["references"][0]["id"])
-            state = attrs["state"]
-            for layer in state["datasourceStates"]["formBased"]["layers"].values():
-                for column in layer["columns"].values():
-                    if column["sourceField"] != RECORDS:
-                        refs.append(FieldRef(kind, column["sourceField"], _NEEDS[column["operationType"]], where))
-            refs.extend(FieldRef(kind, f, "exists", where) for f in _kql_fields(state["query"]["query"]))
-    return refs

@@ -17,13 +17,15 @@ Incremental fetching of feeds and sitemaps:
 Failures never raise: the returned Discovery carries ``error`` (a short reason), the failure
 count grows, and ``next_allowed_fetch`` backs off exponentially (``failure_backoff`` doubling up
 to ``max_failure_backoff``, or longer if the server's Retry-After asked for it). Announced URLs
-with a scheme other than http(s), or pointing at private/loopback/link-local/metadata addresses,
-are refused and reported in ``errors`` unless the source sets ``allow_private_network``.
+with a scheme other than http(s), that no HTTP client can send (``bad-url``), or pointing at
+private/loopback/link-local/metadata addresses outside the source's ``allowed_networks``, are
+refused one by one and reported in ``errors``; the rest of the source goes on.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -37,6 +39,8 @@ from newswire.sources.sitemap import SitemapError, parse_sitemap
 from newswire.urls import canonicalize
 
 __all__ = ["Discovery", "discover", "read_entry", "MAX_CHILD_SITEMAPS"]
+
+log = logging.getLogger(__name__)
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
@@ -94,7 +98,7 @@ def _select(source: SourceConfig, entries: list[Entry]) -> tuple[list[Entry], li
     seen: set[str] = set()
     for entry in entries:
         if entry.path is None:  # directory entries are read from disk, never fetched
-            reason = screen_url(entry.url, allow_private_network=source.allow_private_network)
+            reason = screen_url(entry.url, allowed_networks=source.allowed_networks)
             if reason:
                 refused.append(ItemOutcome(url=entry.url, reason=reason, detail="refused announced URL"))
                 continue
@@ -150,12 +154,17 @@ def discover(
         result = Discovery(source=source.name, new_state=state, skipped="disabled")
     elif state.next_allowed_fetch is not None and now < state.next_allowed_fetch:
         result = Discovery(source=source.name, new_state=state, skipped="backoff")
-    elif source.type == "directory":
-        result = _discover_directory(source, state, now)
-    elif fetcher is None:
+    elif source.type != "directory" and fetcher is None:
         raise ValueError(f"source {source.name!r} ({source.type}) needs a Fetcher")
     else:
-        result = _discover_remote(source, state, fetcher, now)
+        try:
+            if source.type == "directory":
+                result = _discover_directory(source, state, now)
+            else:
+                result = _discover_remote(source, state, fetcher, now)
+        except Exception as exc:  # noqa: BLE001 - documented never to raise: a bug here is a failed run with backoff
+            log.exception("discovering %s crashed", source.name)
+            result = _failed(source, state, now, "source-crashed", f"{type(exc).__name__}: {exc}"[:300])
     result.duration = time.monotonic() - started
     return result
 
@@ -233,7 +242,7 @@ def _sitemap_entries(
     for loc, _ in children[MAX_CHILD_SITEMAPS:]:
         problems.append(ItemOutcome(url=loc, reason="child-sitemap-limit", detail=f"only {MAX_CHILD_SITEMAPS} per run"))
     children = children[:MAX_CHILD_SITEMAPS]
-    refused = [(loc, screen_url(loc, allow_private_network=source.allow_private_network)) for loc, _ in children]
+    refused = [(loc, screen_url(loc, allowed_networks=source.allowed_networks)) for loc, _ in children]
     problems += [ItemOutcome(url=loc, reason=reason, detail="refused child sitemap") for loc, reason in refused if reason]
     to_fetch = [loc for loc, reason in refused if not reason]
     entries: list[Entry] = []

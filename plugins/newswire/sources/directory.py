@@ -8,6 +8,10 @@ skipped, sorted by relative path) become entries with ``path`` set. An optional
     {"files": {"000_x.txt": {"url": "https://news.example.org/a", "site_name": "Example News",
                              "published": "2016-10-21T09:30:00Z"}}}
 
+A symbolic link whose target lies outside the folder (``x.txt -> /etc/hostname``) is not read:
+it is one skipped item (``link-outside-folder``). Links inside the folder are read as the file they
+point to. At most ``MAX_FILES`` files are listed per run.
+
 Files without a manifest URL get their ``file://`` URL (so their article id follows the
 checkout's location: give a manifest URL when ids must be stable across machines).
 """
@@ -28,6 +32,7 @@ from newswire.sources.errors import SourceError
 from newswire.sources.sitemap import parse_w3c_datetime
 
 SUFFIXES = (".html", ".htm", ".txt", ".md")
+MAX_FILES = 100_000  # a folder listing is held in memory: a runaway tree must not grow it without end
 MANIFEST_NAMES = ("manifest.json", "manifest.yaml", "manifest.yml")
 
 
@@ -74,15 +79,31 @@ def list_directory(
     folder = Path(folder)
     if not folder.is_dir():
         raise DirectoryError("missing-directory", str(folder))
+    root = folder.resolve()
     manifest = load_manifest(folder)
     entries: list[Entry] = []
     problems: list[ItemOutcome] = []
     digest = hashlib.sha256()
+    considered: set[str] = set()  # relative paths looked at (read or reported)
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
-        if not path.is_file() or path.suffix.lower() not in SUFFIXES or any(p.startswith(".") for p in rel.split("/")):
+        if path.suffix.lower() not in SUFFIXES or any(p.startswith(".") for p in rel.split("/")):
             continue
-        stat = path.stat()
+        considered.add(rel)
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError):  # a dangling link, a link loop
+            problems.append(ItemOutcome(url=rel, reason="unreadable-file", detail="broken or looping link"))
+            continue
+        if not target.is_relative_to(root):
+            problems.append(ItemOutcome(url=rel, reason="link-outside-folder", detail=f"points outside {root}"))
+            continue
+        if not target.is_file():
+            continue
+        if len(entries) >= MAX_FILES:
+            problems.append(ItemOutcome(url=rel, reason="too-many-files", detail=f"only {MAX_FILES} files per run"))
+            break
+        stat = target.stat()
         digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
         meta = manifest.get(rel, {})
         url = meta.get("url")
@@ -91,16 +112,16 @@ def list_directory(
             url = None
         entries.append(
             Entry(
-                url=url or path.resolve().as_uri(),
+                url=url or target.as_uri(),
                 source=source,
                 title=meta.get("title") if isinstance(meta.get("title"), str) else None,
                 published=_published(meta.get("published")),
-                path=str(path.resolve()),
+                path=str(target),
                 language=meta.get("language") if isinstance(meta.get("language"), str) else language,
                 site_name=meta.get("site_name") if isinstance(meta.get("site_name"), str) else None,
             )
         )
-    for rel in sorted(set(manifest) - {Path(e.path).relative_to(folder.resolve()).as_posix() for e in entries if e.path}):
+    for rel in sorted(set(manifest) - considered):
         problems.append(ItemOutcome(url=str(manifest[rel].get("url", "")), reason="manifest-file-missing", detail=rel))
     return entries, problems, digest.hexdigest()
 

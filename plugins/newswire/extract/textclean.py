@@ -25,25 +25,32 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from newswire.datelines import find_date
-from newswire.normalize import clean_line, split_lines
+from newswire.extract.dates import find_date
+from newswire.extract.normalize import clean_line, split_lines
 
 # --- Markdown ---------------------------------------------------------------------------
 
-_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\((?:[^()\s]|\([^)]*\))*(?:\s+\"[^\"]*\")?\)")
-_MD_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
-_MD_REF_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s+\S+.*$")
-_MD_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
-_MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+# Every pattern here runs on page text, so none may backtrack over unbounded input: a run of
+# characters is matched by a class that excludes the character that starts the next attempt
+# ("[" for links, "<" for tags, "*" for emphasis), so each character is scanned a bounded
+# number of times; trailing "#"s of headings are stripped by code, not by a lazy pattern.
+_URL_CHARS = r"[^()\s\[\]]*"
+_MD_IMAGE = re.compile(r"!\[([^\[\]]*)\]\([^()\[\]]*\)")
+_MD_LINK = re.compile(
+    rf"\[([^\[\]]+)\]\({_URL_CHARS}(?:\({_URL_CHARS}\){_URL_CHARS})*(?:\s+\"[^\"\[\]]*\")?\)"
+)
+_MD_REF_LINK = re.compile(r"\[([^\[\]]+)\]\[[^\[\]]*\]")
+_MD_REF_DEF = re.compile(r"^\s{0,3}\[[^\[\]]+\]:\s+\S")
+_MD_AUTOLINK = re.compile(r"<((?:https?|mailto):[^<>\s]+)>")
+_MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s(.*)$")
 _MD_SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
 _MD_RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
 _MD_BULLET = re.compile(r"^\s{0,3}(?:[-*+]|\d{1,3}[.)])\s+")
 _MD_QUOTE = re.compile(r"^\s{0,3}>\s?")
-_MD_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_MD_STRONG = re.compile(r"\*\*(?=[^\s*])([^*]+?)(?<=\S)\*\*|__(?=[^\s_])([^_]+?)(?<=\S)__")
 _MD_EM = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])|(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
 _MD_CODE = re.compile(r"`([^`]+)`")
-_HTML_TAG = re.compile(r"</?(?:br|p|div|span|b|i|em|strong|a|u|sup|sub)\b[^>]*>", re.I)
+_HTML_TAG = re.compile(r"</?(?:br|p|div|span|b|i|em|strong|a|u|sup|sub)\b[^<>]*>", re.I)
 _MAILTO = re.compile(r"^mailto:", re.I)
 
 
@@ -57,11 +64,23 @@ def strip_markdown_inline(line: str) -> str:
         line = _MD_AUTOLINK.sub(lambda m: _MAILTO.sub("", m.group(1)), line)
         line = _HTML_TAG.sub(" ", line)
     if "*" in line or "_" in line:
-        line = _MD_STRONG.sub(r"\2", line)
+        line = _MD_STRONG.sub(lambda m: m.group(1) or m.group(2), line)
         line = _MD_EM.sub(lambda m: m.group(1) or m.group(2), line)
     if "`" in line:
         line = _MD_CODE.sub(r"\1", line)
     return line.rstrip("\\")
+
+
+def _heading(line: str) -> tuple[int, str] | None:
+    """(level, text) of an ATX heading ("## Title ##"), None for any other line."""
+    match = _MD_HEADING.match(line)
+    if not match:
+        return None
+    text = match.group(2).strip()
+    closed = text.rstrip("#")
+    if closed != text and (not closed or closed[-1].isspace()):
+        text = closed.rstrip()  # a closing run of "#" counts only after a space ("C#" stays)
+    return len(match.group(1)), text
 
 
 @dataclass(kw_only=True, slots=True)
@@ -97,7 +116,7 @@ def unwrap_hard_wrapped(text: str) -> str:
             out[-1] = out[-1].rstrip() + " " + line.strip()
         else:
             out.append(line)
-        joinable = bool(line.strip()) and not line.endswith(("  ", "\\")) and not _MD_HEADING.match(line)
+        joinable = bool(line.strip()) and not line.endswith(("  ", "\\")) and not _heading(line)
     return "\n".join(out)
 
 
@@ -119,9 +138,9 @@ def markdown_lines(text: str) -> list[Line]:
             lines.append(Line(text="", rule=True))
             continue
         heading = 0
-        match = _MD_HEADING.match(row)
-        if match:
-            heading, row = len(match.group(1)), match.group(2)
+        parsed = _heading(row)
+        if parsed:
+            heading, row = parsed
         row = _MD_BULLET.sub("", _MD_QUOTE.sub("", row))
         row = clean_line(strip_markdown_inline(row))
         if row:
@@ -224,8 +243,18 @@ def _words(line: str) -> int:
 
 
 def _key(line: str) -> str:
-    """A line reduced for label matching: lower-case, outer punctuation and bullets removed."""
-    return re.sub(r"^[\W_]+|[\W_]+$", "", line.lower()).replace("’", "'")
+    """A line reduced for label matching: lower-case, outer punctuation and bullets removed.
+
+    Stripped by a scan from each end (what is not a letter or digit goes), not by a
+    ``[\\W_]+$`` pattern, which retries from every position of a punctuation run (quadratic).
+    """
+    low = line.lower()
+    start, end = 0, len(low)
+    while start < end and not low[start].isalnum():
+        start += 1
+    while end > start and not low[end - 1].isalnum():
+        end -= 1
+    return low[start:end].replace("’", "'")
 
 
 def is_chrome(line: str) -> bool:

@@ -67,11 +67,14 @@ def paragraphs(text: str) -> list[str]:
     return [p for p in text.split(PARAGRAPH_SEPARATOR) if p.strip()]
 
 
-def normalize_text(text: str) -> str:
-    """Normalise extracted text where every non-empty line is one paragraph."""
-    return join_paragraphs(split_lines(fix_unicode(text)))
+_WORD_RUN = re.compile(r"\w+")
+# Scripts written without spaces between words (Han, kana): a run of them is a phrase, not a
+# word; each two characters count as one word (about the mean word length in Chinese and Japanese).
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def word_count(text: str) -> int:
-    """Number of word tokens (letters/digits runs), language-neutral."""
-    return len(re.findall(r"\w+", text))
+    """Number of words: runs of letters and digits, and for Chinese and Japanese one per two characters."""
+    runs = len(_WORD_RUN.findall(text))
+    unspaced = len(_UNSPACED.findall(text)) if not text.isascii() else 0
+    return runs + unspaced // 2

@@ -30,10 +30,9 @@ LOGGER = logging.getLogger(__name__)
 _PUBLISHED_KEYS = {"article:published_time", "datepublished", "pubdate", "publishdate", "og:published_time",
                    "dc.date.issued", "sailthru.date"}
 _PAYWALL = re.compile(r'"isAccessibleForFree"\s*:\s*"?false"?', re.I)
-_ARTICLE_TYPE = re.compile(
-    r'"@type"\s*:\s*\[?\s*"(?:(?:News|Blog|Report|Scholarly|Tech)?Article|BlogPosting|(?:Analysis|Opinion|Review|Background|Reportage)NewsArticle)"'
+_ARTICLE_TYPE = re.compile(  # no "\s*\[?\s*": two starred runs around an optional "[" backtrack on a run of spaces
+    r'"@type"\s*:\s*(?:\[\s*)?"(?:(?:News|Blog|Report|Scholarly|Tech)?Article|BlogPosting|(?:Analysis|Opinion|Review|Background|Reportage)NewsArticle)"'
 )
-_AUTHOR_SPLIT = re.compile(r"\s*;\s*")
 
 
 @dataclass(kw_only=True, slots=True)
@@ -66,7 +65,7 @@ def page_meta(tree, url: str | None) -> PageMeta:
             LOGGER.debug("JSON-LD metadata failed: %s", err)
         doc.title = doc.title or extract_title(tree)
         doc.author = doc.author or extract_author(tree)
-        date_params = set_date_params(True)
+        date_params = set_date_params(False)  # no free-text search: a year in running text is never a date
         date_params["url"] = doc.url or url
         doc.date = find_date(tree, **date_params)
         doc.sitename = doc.sitename or extract_sitename(tree)
@@ -83,7 +82,7 @@ def page_meta(tree, url: str | None) -> PageMeta:
         return meta
     meta.title = strip_site_suffix(doc.title or "", doc.sitename, doc.url or url)
     meta.authors = _drop_site_authors(
-        _unique(_clean_author(a) for a in _AUTHOR_SPLIT.split(doc.author or "")), meta.site_name or doc.sitename, url
+        _unique(_clean_author(a) for a in (doc.author or "").split(";")), meta.site_name or doc.sitename, url
     )
     meta.site_name = doc.sitename or None
     meta.description = doc.description or None
@@ -169,11 +168,14 @@ def _published(date: str | None, timestamps: list[str]) -> datetime | None:
     return day
 
 
-_AUTHOR_TAIL = re.compile(
-    r"(?:\s+(?:published|updated|posted|on|am|at|january|february|march|april|may|june|july|august|september"
-    r"|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?)+$",
-    re.I,
-)
+# Words that are about when, never who: a by-line's date glued to the name ("Jeff Foust Monday").
+_DATE_WORDS = frozenset(
+    "published updated posted on am pm at the of last "
+    "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun "
+    "today yesterday january february march april june july august september october november december "
+    "feb apr jun jul aug sep sept oct nov dec".split()
+)  # not "may", "jan", "mar": names too
+_MAX_AUTHOR_CHARS = 200  # longer is a sentence or a list of links, not a name
 
 
 _AUTHOR_LEAD = re.compile(
@@ -185,11 +187,21 @@ _NOT_AUTHORS = {"posted", "name", "admin", "administrator", "author", "autor", "
 
 
 def _clean_author(name: str) -> str:
-    """An author name without by-line words around it ("View all posts by X", "Jane Roe Published")."""
-    name = _AUTHOR_LEAD.sub("", name.strip(" ,"))
-    cleaned = _AUTHOR_TAIL.sub("", name).strip(" ,")
-    cleaned = cleaned if cleaned else name
-    return "" if cleaned.lower() in _NOT_AUTHORS else cleaned
+    """An author name without by-line words around it ("View all posts by X", "Jane Roe Published").
+
+    Trailing date words and numbers go ("Jeff Foust Monday", "Jane Roe November 4, 2019"); a
+    "name" that is only date words ("November") is no author.
+    """
+    name = _AUTHOR_LEAD.sub("", name.strip(" ,")[:_MAX_AUTHOR_CHARS])
+    words = name.split()
+    while words and (_is_date_word(words[-1]) or not any(ch.isalpha() for ch in words[-1])):
+        words.pop()
+    cleaned = " ".join(words).strip(" ,")
+    return "" if not cleaned or cleaned.lower() in _NOT_AUTHORS else cleaned
+
+
+def _is_date_word(word: str) -> bool:
+    return word.strip(".,:;|").lower() in _DATE_WORDS
 
 
 def _drop_site_authors(authors: list[str], site_name: str | None, url: str | None) -> list[str]:

@@ -1,15 +1,13 @@
 """Page or text to a cleaned ``Article``: the extract stage.
 
-HTML goes through trafilatura with reader comments and trafilatura's own deduplication off.
-A page that declares itself an article (og:type, schema.org JSON-LD) is extracted in precision
-mode, fast pass first, re-extracted with trafilatura's fallbacks and then in balanced mode only
-when the fast pass yields little text; any other page gets balanced mode with the fallbacks
-(recall matters more where the layout is not an article's). Metadata comes from
-:mod:`newswire.htmlmeta`; a line filter (:func:`newswire.textclean.clean_extracted_lines`)
+Bytes are decoded once, by :mod:`newswire.extract.decode` (BOM, the declared charset, stray
+bytes repaired). HTML goes through one trafilatura pass with reader comments and trafilatura's
+own deduplication off, in balanced mode (see ``ExtractOptions``). Metadata comes from
+:mod:`newswire.extract.meta`; a line filter (:func:`newswire.extract.textclean.clean_extracted_lines`)
 drops the title repeated as first line, share/subscribe/related prompts and legal notices. Plain text and Markdown go through
-:mod:`newswire.textclean`. Both paths end in the same normalisation (:mod:`newswire.normalize`:
-NFC, ftfy, one blank line between paragraphs) and the same quality gate
-(:mod:`newswire.quality`).
+:mod:`newswire.extract.textclean`. Both paths end in the same normalisation
+(:mod:`newswire.extract.normalize`: NFC, ftfy, one blank line between paragraphs) and the same
+quality gate (:mod:`newswire.extract.quality`).
 
 Every input gets an ``Article`` back, never an exception for bad content: empty, binary,
 oversized or unparsable inputs come back with ``reason`` set. Sizes are capped before any
@@ -19,17 +17,17 @@ parsing, and lxml caps tree depth (255), so the time per input is bounded.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from newswire.ids import article_id
+from newswire.extract.decode import decode
+from newswire.extract.normalize import fix_unicode, join_paragraphs, split_lines
+from newswire.extract.quality import Signals, assess
+from newswire.extract.textclean import clean_extracted_lines, clean_text
+from newswire.ids import article_id, content_id
 from newswire.models import Article, Entry, Page
-from newswire.normalize import fix_unicode, join_paragraphs, split_lines
-from newswire.quality import Signals, assess
-from newswire.textclean import clean_extracted_lines, clean_text
 from newswire.urls import canonicalize, prefer_canonical
 
 
@@ -40,10 +38,13 @@ class ExtractOptions:
     max_input_bytes: int = 64_000_000  # read at most this much of a file (more is "too-large")
     max_html_bytes: int = 6_000_000  # HTML left after dropping scripts and styles
     max_text_chars: int = 2_000_000  # plain text / Markdown
-    favor_precision: bool = True
-    precision_only_for_articles: bool = True  # pages not declaring an article type (og:type, JSON-LD) get balanced mode
-    escalate_below_chars: int = 500  # re-extract with trafilatura's fallbacks when the fast pass is shorter
-    escalate_gain: float = 1.0  # ... and take the new text when it is this many times longer
+    # One trafilatura pass in balanced mode, with its fallback extractors compared (fast=False).
+    # Measured on the DEV sets (bench/eval_extraction.py, bench/bench_extract_speed.py):
+    # precision mode costs ~15% more CPU (its extra pruning), loses whole articles on some pages
+    # (empty or too short to pass the gate) and gains only 0.004 F1 on the news benchmark;
+    # fast=True saves CPU but loses 0.01-0.02 F1.
+    favor_precision: bool = False
+    fast: bool = False
     language_sample_chars: int = 1200
 
 
@@ -53,26 +54,34 @@ LOGGER = logging.getLogger(__name__)
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"\xd0\xcf\x11\xe0",
                  b"RIFF", b"\x00\x00\x01\x00", b"ID3", b"OggS", b"\x7fELF", b"MZ", b"\x28\xb5\x2f\xfd", b"BZh")
 _HTML_SNIFF = re.compile(rb"<(?:!doctype\s+html|html|head|body|meta|title|div|p|article)\b", re.I)
-_SCRIPTS = re.compile(rb"<(script|style|svg|noscript)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.I | re.S)
 
 
 # --- public API -------------------------------------------------------------------------
 
 
 def extract_html(
-    html: bytes | str, *, url: str | None = None, source: str = "", options: ExtractOptions = DEFAULT_OPTIONS
+    html: bytes | str,
+    *,
+    url: str | None = None,
+    source: str = "",
+    content_type: str | None = None,
+    options: ExtractOptions = DEFAULT_OPTIONS,
 ) -> Article:
-    """An HTML page as an ``Article`` (body, title, authors, date, language, site, canonical URL)."""
+    """An HTML page as an ``Article`` (body, title, authors, date, language, site, canonical URL).
+
+    ``content_type`` is the HTTP Content-Type header, whose charset the decoder honours.
+    """
     data = html.encode("utf-8", "surrogatepass") if isinstance(html, str) else html
     problem = _input_problem(data, options)
     if problem:
         return _rejected(problem, url=url, source=source, text_key=data[:4096])
+    text = html if isinstance(html, str) else None
     if len(data) > options.max_html_bytes:
-        data = _SCRIPTS.sub(b"", data)
+        data, text = drop_elements(data), None
         if len(data) > options.max_html_bytes:
             return _rejected("too-large", url=url, source=source, text_key=data[:4096])
     try:
-        article = _html_article(data, url=url, options=options)
+        article = _html_article(decode(data, content_type) if text is None else text, url=url, options=options)
     except (ValueError, TypeError, RecursionError, MemoryError) as err:
         LOGGER.warning("cannot extract %s: %s: %s", url or "(no url)", type(err).__name__, err)
         article = Article(reason="unparsable")
@@ -94,6 +103,7 @@ def extract_text(
         text=join_paragraphs(cleaned.paragraphs),
         authors=cleaned.authors,
         published=cleaned.published,
+        date_source="page" if cleaned.published else None,
         source=source,
     )
     article.language = detect_language(article.text, options)
@@ -109,22 +119,25 @@ def extract_page(page: Page, entry: Entry | None = None, options: ExtractOptions
     """A fetched page (HTML, text or Markdown by content type and content) as an ``Article``.
 
     The entry, when given, names the source and fills in title, date and language the page
-    lacks; the HTTP status feeds the quality gate (4xx/5xx pages are ``error-page``).
+    lacks (``date_source`` says whether the date is the page's or the feed's); the HTTP status
+    feeds the quality gate (4xx/5xx pages are ``error-page``).
     """
     url = page.final_url or page.url
     source = entry.source if entry else ""
     body = page.body or b""
+    content_type = page.headers.get("content-type")
     kind = _sniff(body, page.content_type)
     if kind in ("text", "markdown"):
-        article = extract_text(_decode_text(body), url=url, source=source, options=options)
+        article = extract_text(decode(body, content_type), url=url, source=source, options=options)
     else:
-        article = extract_html(body, url=url, source=source, options=options)
+        article = extract_html(body, url=url, source=source, content_type=content_type, options=options)
     article.fetched_at = page.fetched_at
     if page.status >= 400 and article.reason is None:
         article.reason, article.quality = "error-page", min(article.quality, 0.2)
     if entry is not None:
         article.title = article.title or (entry.title or "")
-        article.published = article.published or entry.published
+        if article.published is None and entry.published is not None:
+            article.published, article.date_source = entry.published, "feed"
         article.language = article.language or entry.language
     return article
 
@@ -151,12 +164,12 @@ def extract_path(path: str | Path, *, url: str | None = None, options: ExtractOp
             ".html": "text/html", ".htm": "text/html", ".xhtml": "text/html"}.get(suffix, "")
     kind = _sniff(data, hint)
     if kind in ("text", "markdown") and len(data) <= options.max_input_bytes:
-        article = extract_text(_decode_text(data), url=url, options=options)
+        article = extract_text(decode(data), url=url, options=options)
     else:
         article = extract_html(data, url=url, options=options)
     article.path = given
     if not url and not article.canonical_url:
-        article.id = _content_id(given.encode("utf-8", "replace") + b"\0" + data[:65536])
+        article.id = content_id(given.encode("utf-8", "replace") + b"\0" + data[:65536])
     return article
 
 
@@ -173,35 +186,27 @@ def detect_language(text: str, options: ExtractOptions = DEFAULT_OPTIONS) -> str
 # --- HTML -------------------------------------------------------------------------------
 
 
-def _html_article(data: bytes, *, url: str | None, options: ExtractOptions) -> Article:
-    """Run trafilatura on parsed HTML and map the result and the page's metadata onto an ``Article``."""
+def _html_article(html: str, *, url: str | None, options: ExtractOptions) -> Article:
+    """Run trafilatura once on parsed HTML and map the result and the page's metadata onto an ``Article``."""
     import trafilatura
     from trafilatura.utils import load_html
 
-    from newswire.htmlmeta import page_meta
+    from newswire.extract.meta import page_meta
 
-    tree = load_html(data)
+    tree = load_html(_without_xml_declaration(html))
     if tree is None:
         return Article(reason="unparsable")
     meta = page_meta(tree, url)
-    precision = options.favor_precision and (meta.declares_article or not options.precision_only_for_articles)
-    kwargs = dict(
+    doc = trafilatura.bare_extraction(
+        tree,
         url=url,
+        fast=options.fast,
         include_comments=False,
-        favor_precision=precision,
+        favor_precision=options.favor_precision,
         deduplicate=False,
         include_tables=True,
     )
-    # Cascade, cheapest first, each stage only when the previous one found little text:
-    # precision without fallbacks -> precision with trafilatura's fallbacks -> balanced.
-    text = _body(trafilatura.bare_extraction(tree, fast=precision, **kwargs))
-    stages = ({"fast": False}, {"fast": True, "favor_precision": False})
-    for stage in stages if precision else ():
-        if len(text) >= options.escalate_below_chars:
-            break
-        retry = _body(trafilatura.bare_extraction(tree, **{**kwargs, **stage}))
-        if len(retry) > options.escalate_gain * max(len(text), 1):
-            text = retry
+    text = (doc.text or "") if doc is not None else ""
     title = fix_unicode(meta.title) or _page_title(tree)
     lines = [line for line in split_lines(fix_unicode(text)) if line]
     article = Article(
@@ -209,6 +214,7 @@ def _html_article(data: bytes, *, url: str | None, options: ExtractOptions) -> A
         text=join_paragraphs(clean_extracted_lines(lines, title)),
         authors=[fix_unicode(a) for a in meta.authors],
         published=meta.published,
+        date_source="page" if meta.published else None,
         site_name=meta.site_name,
         description=fix_unicode(meta.description or "") or None,
         image=meta.image,
@@ -225,9 +231,15 @@ def _html_article(data: bytes, *, url: str | None, options: ExtractOptions) -> A
     return article
 
 
-def _body(doc) -> str:
-    """The text of a trafilatura result (None when it found nothing)."""
-    return (doc.text or "") if doc is not None else ""
+def _without_xml_declaration(html: str) -> str:
+    """The page without a leading ``<?xml ... encoding=...?>``: the text is decoded already, and lxml
+    refuses (or, given bytes, re-decodes by) a declared encoding."""
+    head = html[:200].lstrip()
+    if head.startswith("<?xml"):
+        end = html.find("?>", 0, 400)
+        if end != -1:
+            return html[end + 2 :]
+    return html
 
 
 def _page_title(tree) -> str:
@@ -236,6 +248,43 @@ def _page_title(tree) -> str:
 
 
 # --- inputs -----------------------------------------------------------------------------
+
+_DROPPED_ELEMENTS = (b"script", b"style", b"svg", b"noscript")
+
+
+def drop_elements(data: bytes) -> bytes:
+    """HTML without comments and script, style, svg and noscript elements, for oversized pages.
+
+    A scan with ``find`` that moves forward only (linear time, whatever the markup): an
+    unclosed element or comment drops the rest of the page.
+    """
+    lower = data.lower()
+    out: list[bytes] = []
+    pos = 0
+    while True:
+        start = lower.find(b"<", pos)
+        if start == -1:
+            break
+        if lower.startswith(b"<!--", start):
+            close, close_len = lower.find(b"-->", start + 4), 3
+        else:
+            name = next((n for n in _DROPPED_ELEMENTS if lower.startswith(n, start + 1)), None)
+            after = start + 1 + len(name) if name else start
+            if name is None or not (lower[after : after + 1].isspace() or lower[after : after + 1] in (b">", b"/")):
+                out.append(data[pos : start + 1])
+                pos = start + 1
+                continue
+            close, close_len = lower.find(b"</" + name, after), len(name) + 2
+            if close != -1:
+                gt = lower.find(b">", close)
+                close_len = (gt + 1 - close) if gt != -1 else len(lower) - close
+        out.append(data[pos:start])
+        if close == -1:
+            return b"".join(out)
+        pos = close + close_len
+    out.append(data[pos:])
+    return b"".join(out)
+
 
 
 def _sniff(data: bytes, content_type: str = "") -> str:
@@ -280,25 +329,6 @@ def _control_share(data: bytes) -> float:
     return (len(data) - len(data.translate(None, _CONTROL_BYTES))) / len(data)
 
 
-def _decode_text(data: bytes) -> str:
-    """Bytes of a text file as str: UTF-8 (with or without BOM), else the detected encoding."""
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return data.decode("utf-16", errors="replace")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes  # lazy: only for non-UTF-8 inputs
-
-    best = from_bytes(data[:200_000]).best()
-    if best is not None and best.encoding:
-        try:
-            return data.decode(best.encoding)
-        except (LookupError, UnicodeDecodeError):
-            pass
-    return data.decode("utf-8", errors="replace")
-
-
 # --- ids --------------------------------------------------------------------------------
 
 
@@ -315,12 +345,8 @@ def _finish(article: Article, *, url: str | None, text_key: bytes) -> Article:
     if article.canonical_url:
         article.id = article_id(article.canonical_url)
     else:
-        article.id = _content_id(article.text.encode("utf-8") or text_key)
+        article.id = content_id(article.text.encode("utf-8") or text_key)
     return article
-
-
-def _content_id(data: bytes) -> str:
-    return hashlib.sha1(b"content\0" + data).hexdigest()
 
 
 def _rejected(reason: str, *, url: str | None, source: str, text_key: bytes) -> Article:

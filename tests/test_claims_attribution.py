@@ -1,0 +1,124 @@
+"""Attribution forms news uses, speaker keys, and which lines are claim candidates.
+
+The sentences are written for these tests (no corpus text): each shape once, plus the
+fragments and function words that must never come out as speakers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newswire.claims.attribution import attribute, attribute_sentence
+from newswire.claims.sentences import non_prose, prose_mask, split_sentences
+from newswire.claims.speakers import speaker_key, unify
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.parametrize("text, speaker, verb", [
+    ("The bridge will reopen in May, Jane Okafor said.", "Jane Okafor", "said"),
+    ("The bridge will reopen in May, said Jane Okafor, the city's transport chief.", "Jane Okafor", "said"),
+    ("Transport chief Jane Okafor said on Tuesday that the bridge would reopen in May.",
+     "Transport chief Jane Okafor", "said"),
+    ("The bridge will reopen in May, according to the Harbor Authority.", "Harbor Authority", "according to"),
+    ("Jane Okafor told reporters the bridge would reopen in May.", "Jane Okafor", "told"),
+    ("Jane Okafor wrote in a memo that the bridge would reopen in May.", "Jane Okafor", "wrote"),
+    ("Prices will rise again next year, the central bank warned.", "central bank", "warned"),
+    ("Tomas Berg, the harbor's chief engineer, told the council that two cranes had failed.",
+     "Tomas Berg", "told"),
+    ("“We lost 40 containers,” Tomas Berg, the harbor's chief engineer, added on Friday.", "Tomas Berg", "added"),
+    ("Three ships were damaged, a port official said.", "port official", "said"),
+    ("The Pentagon said 200 troops would be sent.", "Pentagon", "said"),
+    ("Senior administration officials claimed that the deal was signed.", "Senior administration officials",
+     "claimed"),
+    ("“We will not pay,” Rep. Ana Ruiz (D-Calif.) said in a phone interview.", "Rep. Ana Ruiz", "said"),
+    ("RUIZ: We will not pay for a wall.", "RUIZ", ":"),
+    ("“We will not pay for a wall.” ― Ana Ruiz", "Ana Ruiz", "―"),
+])
+def test_attribution_forms(text, speaker, verb):
+    found = attribute_sentence(text)
+    assert (found.speaker, found.verb) == (speaker, verb)
+
+
+@pytest.mark.parametrize("text, speaker", [
+    ("Oil fell after sources said the cartel would cut output.", "sources"),  # never "Oil fell after sources"
+    ("Shares rose 4% on Tuesday, analyst Mira Fadem wrote in a research note.", "analyst Mira Fadem"),
+    ("According to the statement, 12 people were hurt.", None),  # never "According to" or "statement"
+    ("In a statement on Monday the company reported a loss.", None),  # an adverbial, not a speaker
+    ("“People say it cannot be done,” the mayor said.", "mayor"),  # not "People", quoted inside
+    ("The United States imposed new tariffs on steel.", None),
+    ("Editor’s note: An earlier version misstated the date.", None),
+])
+def test_speaker_is_never_a_fragment_or_a_function_word(text, speaker):
+    assert attribute_sentence(text).speaker == speaker
+
+
+def test_quotation_over_sentences_takes_the_speaker_named_in_it():
+    sentences = split_sentences("“The dam held. It was built to hold,” Jane Okafor said.\n“We were lucky.”\n")
+    assert [a.speaker for a in attribute(sentences)] == ["Jane Okafor"] * len(sentences)
+    assert len(sentences) >= 2
+
+
+def test_quoted_sentence_takes_the_speaker_of_the_previous_or_next_sentence():
+    before = split_sentences("“The dam held,” Jane Okafor said. “We were lucky.”\nThe river fell.\n")
+    assert [a.speaker for a in attribute(before)] == ["Jane Okafor", "Jane Okafor", None]
+    after = split_sentences("“We were lucky.” Jane Okafor told reporters the dam held.\n")
+    assert [a.speaker for a in attribute(after)] == ["Jane Okafor", "Jane Okafor"]
+
+
+def test_pronouns_resolve_to_the_last_fitting_person_only_when_unambiguous():
+    one = split_sentences("Mr. Tomas Berg said two cranes failed. He added that repairs would take a month.\n")
+    assert [a.speaker for a in attribute(one)] == ["Mr. Tomas Berg", "Mr. Tomas Berg"]
+    # "she" does not fit Mr. Berg: dropped rather than guessed
+    other = split_sentences("Mr. Tomas Berg said two cranes failed. She added that repairs would take a month.\n")
+    assert [a.speaker for a in attribute(other)] == ["Mr. Tomas Berg", None]
+    # two people in the paragraph that "he" could be: dropped
+    two = split_sentences("Tomas Berg said the cranes failed. Ivan Petrov said they did not. "
+                          "The port was shut. He said repairs would take a month.\n")
+    assert attribute(two)[-1].speaker is None
+    # an organisation is never "he"
+    org = split_sentences("The Harbor Authority said two cranes failed. He said repairs would take a month.\n")
+    assert attribute(org)[-1].speaker is None
+
+
+def test_speaker_key_strips_titles_and_unifies_spellings_in_an_article():
+    names = unify(["Maj. Gen. Igor Konashenkov", "Gen. Konashenkov", "Konashenkov", "State Department"])
+    assert {names[n] for n in ("Maj. Gen. Igor Konashenkov", "Gen. Konashenkov", "Konashenkov")} == {
+        ("Maj. Gen. Igor Konashenkov", "igor konashenkov")}
+    assert names["State Department"] == ("State Department", "state department")  # no title stripped
+    ambiguous = unify(["Hillary Clinton", "Bill Clinton", "Clinton"])
+    assert ambiguous["Clinton"] == ("Clinton", "clinton")
+    assert speaker_key("Sen. José Núñez") == "jose nunez"
+
+
+def test_non_prose_lines_are_not_candidates():
+    text = ("Harbor Cranes Fail as Storm Hits the Coast\n"
+            "By Jane Okafor and Tomas Berg\n"
+            "| Crane | Age | Lifted | 12% | none registered. |\n"
+            "Revenue 2019 12.5 13.1 14.2 15.0\n"
+            "Read more: how the harbor was built\n"
+            "Two cranes failed on Friday, and 40 containers fell into the water, the port said.\n"
+            "Storm damage in pictures\n")
+    sentences = split_sentences(text)
+    assert [s.text for s, keep in zip(sentences, prose_mask(text, sentences)) if keep] == [
+        "Two cranes failed on Friday, and 40 containers fell into the water, the port said."]
+
+
+@pytest.mark.parametrize("page, headings", [
+    ("givewell", ["Summary", "Modeling cost-effectiveness", "Risks to the success of the grant", "Going forward"]),
+    ("slashgear", ["Power and Performance", "Range and Charging", "Interior and Technology"]),
+])
+def test_real_page_headings_and_list_items_are_not_candidates(page, headings):
+    """Real pages (article-extraction-benchmark, MIT; see fixtures/extraction/NOTICE)."""
+    from newswire.extract import extract_path
+
+    article = extract_path(FIXTURES / "extraction" / f"{page}.html.gz")
+    sentences = split_sentences(article.text)
+    mask = prose_mask(article.text, sentences)
+    dropped = {s.text for s, keep in zip(sentences, mask) if not keep}
+    kept = [s.text for s, keep in zip(sentences, mask) if keep]
+    assert set(headings) <= dropped
+    assert not [t for t in dropped if t.startswith("- ") is False and t.endswith(".") and len(t.split()) > 12]
+    assert len(kept) >= 0.7 * len(sentences)  # the running text stays
