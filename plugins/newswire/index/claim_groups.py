@@ -263,9 +263,10 @@ def keep_vectors(es: Elasticsearch, prefix: str, docs: list[dict]) -> list[dict]
     ids = [d["id"] for d in docs]
     stored: dict[str, dict] = {}
     for start in range(0, len(ids), 500):
-        response = es.mget(index=names.alias(prefix, "claims"), ids=ids[start:start + 500],
-                           _source={"includes": ["text", *KEPT_FIELDS], "exclude_vectors": False})
-        stored.update((d["_id"], d["_source"]) for d in response["docs"] if d.get("found"))
+        chunk = ids[start:start + 500]
+        hits = es.search(index=names.alias(prefix, "claims"), query={"ids": {"values": chunk}}, size=len(chunk),
+                         _source={"includes": ["text", *KEPT_FIELDS], "exclude_vectors": False})["hits"]["hits"]
+        stored.update((hit["_id"], hit["_source"]) for hit in hits)  # a search: mget cannot ask for vectors
     out = []
     for doc in docs:
         old = stored.get(doc["id"])
