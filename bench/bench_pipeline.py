@@ -256,6 +256,10 @@ def main() -> int:
         stages = ", ".join(f"{k} {v:.1f}s" for k, v in r["stage_seconds"].items())
         print(f"  {r['pages']} pages in {r['seconds']:.1f}s; stage times (extract, claims and fingerprint summed "
               f"over workers): {stages}")
+    for r in results:  # the CPU-bound stages run single-threaded in a worker: their time is that core's CPU
+        per_page = ", ".join(f"{k} {1000 * r['stage_seconds'][k] / max(r['pages'], 1):.1f}"
+                             for k in ("extract", "claims", "embed", "fingerprint") if k in r["stage_seconds"])
+        print(f"  {r['pages']} pages, worker stage time per page (ms; embed = claim sentence vectors): {per_page}")
     for r in results:
         cpu = ", ".join(f"{k} {v:.1f}s" for k, v in r["cpu_seconds"].items())
         print(f"  {r['pages']} pages, CPU time: {cpu}")

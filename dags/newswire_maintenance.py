@@ -8,6 +8,8 @@ Daily upkeep of the Elasticsearch side, each step idempotent:
 * `reindex_outdated`: when a mapping version changed, a client-side reindex (scan and bulk)
   into the new index version, then an atomic alias swap.
 * `rescore_claims`: when the claim model changed, re-scores the stored articles' claims.
+* `backfill_claim_groups`: sentence embeddings for claims stored without one (or by an
+  older embedding model), then their claim groups; batched and resumable.
 * `retention`: deletes articles (and their claims) older than `NEWSWIRE_RETENTION_DAYS`;
   off unless that variable is set.
 """
@@ -51,12 +53,18 @@ def newswire_maintenance():
         return maintenance.rescore_claims(settings_from_airflow())
 
     @task
+    def backfill_claim_groups() -> dict:
+        from newswire import maintenance
+
+        return maintenance.backfill_claim_groups(settings_from_airflow())
+
+    @task
     def retention() -> int:
         from newswire import maintenance
 
         return maintenance.apply_retention(settings_from_airflow())
 
-    setup() >> reindex_outdated() >> rescore_claims() >> retention()
+    setup() >> reindex_outdated() >> rescore_claims() >> backfill_claim_groups() >> retention()
 
 
 newswire_maintenance()

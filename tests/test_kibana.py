@@ -155,7 +155,8 @@ def test_objects_are_complete_and_references_resolve():
     objects = saved_objects("newswire")
     by_id = {(o["type"], o["id"]): o for o in objects}
     titles = {o["attributes"]["title"] for o in objects}
-    assert {"Latest articles", "Claims by speaker", "Ingestion overview"} <= titles
+    assert {"Latest articles", "Claims by speaker", "Ingestion overview", "Claims carried by several outlets",
+            "Most-carried claims"} <= titles
     assert {o["attributes"]["title"] for o in objects if o["type"] == "index-pattern"} >= {"newswire-articles", "newswire-claims"}
     for obj in objects:
         for ref in obj["references"]:
@@ -163,13 +164,13 @@ def test_objects_are_complete_and_references_resolve():
     dashboard = by_id[("dashboard", "newswire-ingestion-overview")]
     panels = json.loads(dashboard["attributes"]["panelsJSON"])
     refs = {r["name"]: r for r in dashboard["references"]}
-    assert len(panels) == 6
+    assert len(panels) == 7  # five charts, latest articles, most-carried claims
     for panel in panels:
         assert refs[f"{panel['panelIndex']}:{panel['panelRefName']}"]["type"] == panel["type"]
     chart_titles = {by_id[(r["type"], r["id"])]["attributes"]["title"] for r in refs.values()}
     assert chart_titles >= {"Articles per source over time", "Duplicate ratio (canonical vs copies)",
                             "Top claim speakers", "Failed fetches per source",
-                            "Freshness lag p50 and p95 (seconds, published to indexed)"}
+                            "Freshness lag p50 and p95 (seconds, published to indexed)", "Most-carried claims"}
     articles_view = by_id[("index-pattern", "newswire-articles-data-view")]["attributes"]
     assert {f["value"] for f in json.loads(articles_view["sourceFilters"])} >= {"band_keys", "minhash"}
 

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "run",
     "search",
     "setup",
+    "claims",
 )
 
 

@@ -45,3 +45,8 @@ def cluster_id(canonical_article_id: str) -> str:
 def deadletter_id(target: str, doc_key: str) -> str:
     """The dead-letter entry of a refused document: the same entry each time that document is refused."""
     return hashlib.sha1(f"{target}|{doc_key}".encode("utf-8")).hexdigest()
+
+
+def claim_group_id(first_claim_id: str) -> str:
+    """A claim group's id: SHA-1 of its first-seen claim's id, hex (40 chars)."""
+    return hashlib.sha1(f"claim-group\0{first_claim_id}".encode("utf-8")).hexdigest()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from itertools import islice
 from datetime import datetime, timezone
 
@@ -90,6 +91,45 @@ def rescore_claims(settings: Settings, extractor=None, batch_size: int = 50) -> 
             updated += len(pairs)
     log.info("re-scored the claims of %d articles with model %s", updated, model)
     return updated
+
+
+def backfill_claim_groups(settings: Settings, embedder=None, batch_size: int = 200) -> dict[str, int]:
+    """Embed the stored claims that have no vector from the current model, then group the ungrouped ones.
+
+    Batched (``batch_size`` claims per model pass, bulk update and group update) and
+    resumable: each batch's vectors are stored before the next is read, and a claim
+    counts as grouped once it carries ``group_size``, so an interrupted run picks up
+    the rest. A second run finds nothing to do.
+    """
+    from newswire.claims.embedding import ClaimEmbedder
+    from newswire.index.claim_groups import update_groups
+    from newswire.index.documents import embedding_fields
+
+    embedder = embedder or ClaimEmbedder()
+    prefix = settings.index_prefix
+    claims = names.alias(prefix, "claims")
+    counts = {"embedded": 0, "grouped": 0, "updated": 0}
+    with es_session(settings) as es:
+        es.indices.refresh(index=claims)
+        stale = helpers.scan(es, index=claims, size=batch_size, _source=["text"],
+                             query={"query": {"bool": {"must_not": {"term": {"embedding_model": embedder.model_id}}}}})
+        with closing(stale):  # an interrupted batch clears its scroll while the client is still open
+            for batch in _batched(stale, batch_size):
+                texts = [hit["_source"].get("text") or "" for hit in batch]
+                helpers.bulk(es, ({"_op_type": "update", "_index": claims, "_id": hit["_id"],
+                                   "doc": {**embedding_fields(text, vector), "group_size": None}}
+                                  for hit, text, vector in zip(batch, texts, embedder.vectors(texts))), refresh=True)
+                counts["embedded"] += len(batch)
+        ungrouped = helpers.scan(es, index=claims, size=batch_size, _source=False, query={"query": {"bool": {
+            "filter": [{"exists": {"field": "embedding_model"}}],
+            "must_not": [{"exists": {"field": "group_size"}}]}}})
+        with closing(ungrouped):
+            for batch in _batched(ungrouped, batch_size):
+                result = update_groups(es, prefix, claim_ids=[hit["_id"] for hit in batch])
+                counts["grouped"] += len(batch)
+                counts["updated"] += result.updated
+    log.info("claim groups backfill: %s", counts)
+    return counts
 
 
 def _batched(items: Iterable, size: int) -> Iterator[list]:

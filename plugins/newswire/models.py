@@ -75,6 +75,7 @@ class Claim:
     verb: str | None = None
     quote: bool = False
     numbers: list[str] = field(default_factory=list)
+    embedding: list[float] | None = None  # sentence vector (newswire.claims.embedding), for claim groups
 
 
 @dataclass(kw_only=True, slots=True)

@@ -33,6 +33,7 @@ from newswire.index.admin import ensure_indices
 from newswire.index.bulk import (
     BulkOptions, add_entry_urls, article_document, delete_stale_claims, index_articles, index_claims,
 )
+from newswire.index.claim_groups import update_groups
 from newswire.index.clusters import assign_clusters, duplicates_since, reconcile
 from newswire.index.story_claims import sync_story_claims, touched_clusters
 from newswire.index.state import known_urls, load_state, remember_rejected, save_state, write_run_report
@@ -72,10 +73,12 @@ class Stages:
     def load(cls, workers: int = 1) -> "Stages":
         """The claim model, and up to ``workers`` processes for extraction and claims (started when needed)."""
         from newswire.claims import ClaimExtractor
+        from newswire.claims.embedding import ClaimEmbedder
 
         extractor = ClaimExtractor()  # loads the ONNX model: once per task, or once per `newswire run`
+        embedder = ClaimEmbedder()  # claim vectors for claim groups; worker processes load their own
         return cls(claims=extractor, claims_model=claims_model_id(extractor),
-                   processor=PageProcessor(extractor, workers=workers))
+                   processor=PageProcessor(extractor, workers=workers, embedder=embedder))
 
     def close(self) -> None:
         self.processor.close()
@@ -188,6 +191,8 @@ def ingest_source(
             stored_all = _ingest_entries(es, source, new_entries, fetcher, stages, report, timed, prefix, now)
             if report.claims:
                 es.indices.refresh(index=f"{prefix}-claims")  # once per batch: nothing reads claims mid-run
+                with timed("claim-groups"):
+                    update_groups(es, prefix, since=now)
             if not stored_all:
                 # Some writes were refused: keep the old validators so the next run reads the
                 # feed again instead of getting a 304; the seen-check skips what was stored.
@@ -308,6 +313,7 @@ def reconcile_run(settings: Settings, since: datetime) -> int:
     with es_session(settings) as es:
         merged = reconcile(es, settings.index_prefix, since=since)
         sync_story_claims(es, settings.index_prefix, touched_clusters(es, settings.index_prefix, since))
+        update_groups(es, settings.index_prefix, since=since)  # across the sources of this run
         return merged
 
 

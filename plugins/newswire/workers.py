@@ -42,6 +42,7 @@ from newswire.models import Article, Entry, Fingerprint, ItemOutcome, Page
 
 if TYPE_CHECKING:
     from newswire.claims import ClaimExtractor
+    from newswire.claims.embedding import ClaimEmbedder
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ class ProcessedBatch:
 
 
 def process_pages(items: list[tuple[Entry, Page]], claims: ClaimExtractor | None,
-                  budget: float | None = PAGE_BUDGET) -> ProcessedBatch:
+                  budget: float | None = PAGE_BUDGET, embedder: ClaimEmbedder | None = None) -> ProcessedBatch:
     """Extract each page, then score the claims of all its articles together and fingerprint them.
 
     Never raises for one bad page: an extractor crash is that page's failed outcome, a page
@@ -158,6 +159,10 @@ def process_pages(items: list[tuple[Entry, Page]], claims: ClaimExtractor | None
         for article, found in zip(articles, claims.extract_many([(a.text, a.language) for a in articles])):
             article.claims = found
         seconds["claims"] = time.perf_counter() - started
+        if embedder is not None:  # the claims' sentence vectors, for claim groups
+            started = time.perf_counter()
+            embedder.embed_claims([c for a in articles for c in a.claims])
+            seconds["embed"] = time.perf_counter() - started
     started = time.perf_counter()
     for result in results:
         if result.article is not None:
@@ -178,10 +183,11 @@ def default_workers() -> int:
 # that is how a ProcessPoolExecutor worker keeps state between tasks; it never exists in
 # the parent process.
 _worker_claims: ClaimExtractor | None = None
+_worker_embedder: ClaimEmbedder | None = None
 
 
-def _init_worker(with_claims: bool) -> None:
-    global _worker_claims
+def _init_worker(with_claims: bool, with_embedder: bool = False) -> None:
+    global _worker_claims, _worker_embedder
     # A killed task (SIGKILL leaves the pool no chance to stop its workers) must not leave
     # them behind: each worker exits once its parent is gone.
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
@@ -189,6 +195,10 @@ def _init_worker(with_claims: bool) -> None:
         from newswire.claims import ClaimExtractor
 
         _worker_claims = ClaimExtractor()
+    if with_embedder:
+        from newswire.claims.embedding import ClaimEmbedder
+
+        _worker_embedder = ClaimEmbedder()
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -198,7 +208,7 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _process_in_worker(items: list[tuple[Entry, Page]], budget: float | None = PAGE_BUDGET) -> ProcessedBatch:
-    return process_pages(items, _worker_claims, budget)
+    return process_pages(items, _worker_claims, budget, _worker_embedder)
 
 
 @contextmanager
@@ -266,8 +276,10 @@ class PageProcessor:
     """
 
     def __init__(self, claims: ClaimExtractor | None, workers: int = 1,
-                 task: Callable[[list[tuple[Entry, Page]]], ProcessedBatch] | None = None) -> None:
+                 task: Callable[[list[tuple[Entry, Page]]], ProcessedBatch] | None = None,
+                 embedder: ClaimEmbedder | None = None) -> None:
         self.claims = claims
+        self.embedder = embedder
         self.workers = workers
         self.task = task or _process_in_worker
         self._pool: ProcessPoolExecutor | None = None
@@ -301,7 +313,7 @@ class PageProcessor:
                 self.workers = 1
         done: Future[ProcessedBatch] = Future()
         try:
-            done.set_result(process_pages(items, self.claims, page_budget))
+            done.set_result(process_pages(items, self.claims, page_budget, self.embedder))
         except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
             done.set_exception(exc)
         return PendingChunk(self, None, [(items, done)])
@@ -380,7 +392,7 @@ class PageProcessor:
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init_worker,
-                initargs=(self.claims is not None,),
+                initargs=(self.claims is not None, self.embedder is not None),
             )
         return self._pool
 

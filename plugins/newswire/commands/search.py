@@ -7,6 +7,8 @@ import json
 import re
 import sys
 
+from newswire.commands.claims import group_line
+
 
 def register(subparsers) -> None:
     """Add the ``search`` sub-command to the ``newswire`` parser."""
@@ -49,6 +51,7 @@ def _print_human(result, claims: bool, out) -> None:
             who = f"{doc['speaker']}: " if doc.get("speaker") else ""
             print(f"\n{n}. {who}{doc.get('text', '')}", file=out)
             print(f"   {doc.get('source', '')} · {when} · {doc.get('title', '')}", file=out)
+            print(f"   {group_line(doc)}", file=out)
         else:
             dup = "" if doc.get("is_canonical", True) else f" · copy of {doc.get('duplicate_of')}"
             copies = f" · {doc['duplicate_count']} copies" if doc.get("duplicate_count") else ""

@@ -147,6 +147,14 @@ def article_document(
     return _drop_none(doc)
 
 
+def embedding_fields(text: str, vector: list[float]) -> dict[str, Any]:
+    """A claim's vector, the model that made it and its quantities (what grouping compares)."""
+    from newswire.claims.embedding import current_model_id
+    from newswire.claims.groups import quantity_key
+
+    return {"embedding": list(vector), "embedding_model": current_model_id(), "quantity_key": quantity_key(text)}
+
+
 def claim_documents(article: Article, article_doc: dict[str, Any]) -> list[dict[str, Any]]:
     """The claims-index documents of an article: one per claim if it is its story's canonical, else none.
 
@@ -156,7 +164,9 @@ def claim_documents(article: Article, article_doc: dict[str, Any]) -> list[dict[
     """
     if not article_doc.get("is_canonical", True):
         return []
-    return story_claim_documents({**article_doc, "claims": [claim_fields(c) for c in article.claims]}, article_doc)
+    claims = [{**claim_fields(c), **({"embedding": c.embedding} if c.embedding is not None else {})}
+              for c in article.claims]  # the vector goes to the claims index only, not into the article
+    return story_claim_documents({**article_doc, "claims": claims}, article_doc)
 
 
 def story_claim_documents(claims_doc: dict[str, Any], canonical_doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -191,5 +201,7 @@ def story_claim_documents(claims_doc: dict[str, Any], canonical_doc: dict[str, A
         }
         if code:
             doc[f"text_{code}"] = claim["text"]
+        if claim.get("embedding") is not None:
+            doc.update(embedding_fields(claim["text"], claim["embedding"]))
         docs.append(_drop_none(doc))
     return docs

@@ -13,7 +13,7 @@ import re
 #: version when its mapping changes incompatibly, then run ``newswire reindex``.
 MAPPING_VERSIONS: dict[str, int] = {
     "articles": 1,
-    "claims": 1,
+    "claims": 2,  # 2: embedding and claim-group fields
     "sources": 1,
     "runs": 1,
     "deadletter": 1,

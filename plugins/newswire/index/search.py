@@ -30,6 +30,7 @@ ARTICLE_SOURCE = [
 CLAIM_SOURCE = [
     "id", "article_id", "text", "title", "url", "source", "published", "language",
     "speaker", "verb", "quote", "score", "checkworthy", "is_canonical",
+    "group_id", "group_first", "group_size", "group_outlets", "group_outlet_count",  # claim groups
 ]
 
 

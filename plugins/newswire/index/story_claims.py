@@ -18,6 +18,7 @@ from typing import Any
 from elasticsearch import Elasticsearch, helpers
 
 from newswire.index import names
+from newswire.index.claim_groups import keep_vectors
 from newswire.index.documents import story_claim_documents
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ def _sync_batch(es: Elasticsearch, prefix: str, clusters: list[str]) -> int:
             continue
         with_claims = canonical if canonical.get("claims") else max(docs, key=lambda d: len(d.get("claims") or []))
         wanted.extend(story_claim_documents(with_claims, canonical))
+    wanted = keep_vectors(es, prefix, wanted)  # claim groups (issue 17): vectors and groups survive the rewrite
     member_ids = [d["id"] for docs in members.values() for d in docs]
     keep = {d["id"] for d in wanted}
     stale = [hit["_id"] for hit in helpers.scan(

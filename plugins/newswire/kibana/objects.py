@@ -1,7 +1,7 @@
 """Kibana saved objects for newswire, generated from code so they follow the mappings.
 
-Data views for articles, claims and run reports; saved searches "Latest articles"
-and "Claims by speaker"; Lens charts and the "Ingestion overview" dashboard that
+Data views for articles, claims and run reports; saved searches "Latest articles",
+"Claims by speaker", "Claims carried by several outlets" and "Most-carried claims"; Lens charts and the "Ingestion overview" dashboard that
 places them. Ids are deterministic (derived from the index prefix), so importing
 again with ``overwrite=true`` replaces rather than duplicates.
 ``newswire.kibana.validate`` checks them against the index mappings and against
@@ -24,7 +24,7 @@ RECORDS = "___records___"  # Lens's pseudo-field for "count of documents"
 DATA_VIEWS: dict[str, tuple[str, list[str]]] = {
     # indexed_at, not published: every article has it, so none drops out of time-filtered views
     "articles": ("indexed_at", ["band_keys", "minhash", "title_*", "text_*"]),
-    "claims": ("indexed_at", ["text_*"]),
+    "claims": ("indexed_at", ["text_*", "embedding", "group_carriers"]),
     "runs": ("@timestamp", []),
 }
 
@@ -227,7 +227,19 @@ def searches(prefix: str) -> list[dict[str, Any]]:
         ["speaker", "text", "source", "published", "score"],
         [["speaker_key", "asc"], ["score", "desc"]], "speaker_key : *",
     )
-    return [latest, by_speaker]
+    # claim groups (issue 17): one row per group, shown on its first-seen claim
+    several = saved_search(
+        prefix, "claims-carried-by-several-outlets", "claims", "Claims carried by several outlets",
+        ["text", "group_outlet_count", "group_outlets", "group_size", "group_first_published", "source"],
+        [["group_outlet_count", "desc"], ["group_first_published", "asc"]],
+        "group_first : true and group_outlet_count >= 2",
+    )
+    most_carried = saved_search(
+        prefix, "most-carried-claims", "claims", "Most-carried claims",
+        ["text", "group_outlet_count", "group_outlets", "group_size", "source"],
+        [["group_outlet_count", "desc"], ["group_size", "desc"]], "group_first : true",
+    )
+    return [latest, by_speaker, several, most_carried]
 
 
 GRID_COLUMNS = 48  # the dashboard grid's width in Kibana
@@ -279,7 +291,8 @@ def saved_objects(prefix: str = names.DEFAULT_PREFIX) -> list[dict[str, Any]]:
     views = [data_view(prefix, kind) for kind in DATA_VIEWS]
     chart_objs = charts(prefix)
     search_objs = searches(prefix)
-    return [*views, *search_objs, *chart_objs, dashboard(prefix, [*chart_objs, search_objs[0]])]
+    most_carried = next(o for o in search_objs if o["id"].endswith("-most-carried-claims"))
+    return [*views, *search_objs, *chart_objs, dashboard(prefix, [*chart_objs, search_objs[0], most_carried])]
 
 
 def to_ndjson(objects: list[dict[str, Any]]) -> str:
