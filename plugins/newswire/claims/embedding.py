@@ -56,22 +56,16 @@ class ClaimEmbedder:
     """Unit-length sentence vectors (float32, ``dimensions`` wide). Loads the model once per instance."""
 
     def __init__(self, model_dir: str | Path | None = None, *, threads: int = 1) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
+
+        from newswire.claims.model import cpu_session
 
         self.model_dir = Path(model_dir) if model_dir else EMBEDDING_DIR
         self.info = EmbeddingInfo.load(self.model_dir)
         self.tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=self.info.max_length)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(
-            str(self.model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"]
-        )
+        self.session = cpu_session(self.model_dir / "model.onnx", threads)
 
     @property
     def model_id(self) -> str:

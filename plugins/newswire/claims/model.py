@@ -45,6 +45,21 @@ class ModelInfo:
         )
 
 
+def cpu_session(model_file: Path, threads: int):
+    """An onnxruntime session on the CPU with ``threads`` intra-op threads, run sequentially and quietly.
+
+    One thread per worker process by default: the pipeline already runs one worker per core.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+
+
 class ClaimScorer:
     """Scores sentences for check-worthiness. Loads the model once per instance.
 
@@ -55,7 +70,6 @@ class ClaimScorer:
 
     def __init__(self, model_dir: str | Path | None = None, *, threads: int = 1, batch_size: int = 16,
                  max_length: int | None = None) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.model_dir = Path(model_dir) if model_dir else MODEL_DIR
@@ -65,14 +79,7 @@ class ClaimScorer:
         self.tokenizer.no_padding()
         # ``max_length`` below the trained one truncates harder: cheaper, measured by bench_claims_cost
         self.tokenizer.enable_truncation(max_length=min(max_length or self.info.max_length, self.info.max_length))
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(
-            str(self.model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"]
-        )
+        self.session = cpu_session(self.model_dir / "model.onnx", threads)
 
     @property
     def threshold(self) -> float:
