@@ -183,6 +183,10 @@ class SourceReport:
     indexed: int = 0
     duplicates: int = 0
     claims: int = 0
+    dead_lettered: int = 0  # refused documents parked in {prefix}-deadletter
+    deadletter_failed: int = 0  # refused documents the dead-letter index did not take either
+    stale_claims_failed: int = 0  # claims that could not be deleted (they outlive their article or claim)
+    warning: str | None = None  # what an ill-formed feed was recovered from (its entries were used)
     skipped: list[ItemOutcome] = field(default_factory=list)
     failed: list[ItemOutcome] = field(default_factory=list)
     durations: dict[str, float] = field(default_factory=dict)

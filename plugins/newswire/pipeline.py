@@ -171,6 +171,9 @@ def ingest_source(
             state = load_state(es, source.name, prefix)
             discovery = discover(source, state, fetcher, now)
         report.seen = discovery.seen
+        report.warning = discovery.warning[:500] if discovery.warning else None  # a parser message: bounded
+        if discovery.warning:
+            log.warning("source %s: feed recovered from %s", source.name, discovery.warning)
         report.failed.extend(o for o in discovery.errors if discovery.error is None or o.reason != discovery.error)
         if discovery.error is not None:
             report.status, report.error = "failed", discovery.error
@@ -287,9 +290,12 @@ def _store_chunk(es: Elasticsearch, source: SourceConfig, pending: PendingChunk,
         report.failed.extend(claims.outcomes())
         result = index_articles(es, docs, prefix, options=NEW_ARTICLES)
         report.failed.extend(result.outcomes())
+        report.dead_lettered += claims.dead_lettered + result.dead_lettered
+        report.deadletter_failed += claims.deadletter_failed + result.deadletter_failed
+        report.stale_claims_failed += claims.stale_claims_failed
         failed_ids = {f.id for f in result.failed}
         if failed_ids:  # their claims must not outlive them; the next run writes both again
-            delete_stale_claims(es, sorted(failed_ids), set(), prefix)
+            report.stale_claims_failed += delete_stale_claims(es, sorted(failed_ids), set(), prefix)[1]
         existed = set(result.existed)
         if existed:  # written first by another source: this one's link now leads there too
             add_entry_urls(es, [d for d in docs if d["id"] in existed], prefix)

@@ -92,6 +92,8 @@ class BulkResult:
     failed: list[BulkFailure] = field(default_factory=list)
     existed: list[str] = field(default_factory=list)  # ids a ``create`` found already written
     dead_lettered: int = 0
+    deadletter_failed: int = 0  # refused documents the dead-letter index did not take either (logged)
+    stale_claims_failed: int = 0  # leftover claims whose delete failed (logged)
     seconds: float = 0.0
 
     @property
@@ -184,7 +186,7 @@ def index_documents(
         log.warning("refused %s %s: %s %s", kind, failure.id, failure.error_type, failure.reason)
         result.failed.append(failure)
     if refused and options.dead_letter:
-        result.dead_lettered = park(es, refused, prefix)
+        result.dead_lettered, result.deadletter_failed = park(es, refused, prefix)
     if options.refresh and result.indexed:
         es.indices.refresh(index=target)
     result.seconds = time.perf_counter() - started
@@ -199,8 +201,11 @@ def _reason(error: dict[str, Any]) -> str:
     return reason
 
 
-def park(es: Elasticsearch, refused: list[tuple[BulkFailure, dict[str, Any]]], prefix: str) -> int:
-    """Write refused documents with their reasons to ``{prefix}-deadletter``. Returns how many.
+def park(es: Elasticsearch, refused: list[tuple[BulkFailure, dict[str, Any]]], prefix: str) -> tuple[int, int]:
+    """Write refused documents with their reasons to ``{prefix}-deadletter``. Returns (parked, not parked).
+
+    A failed write is logged and counted, never raised: the documents are already
+    reported as failed items, and the run goes on.
 
     The dead-letter id is derived from target and document id, so a document that
     keeps failing run after run occupies one entry, updated with the latest reason.
@@ -230,11 +235,11 @@ def park(es: Elasticsearch, refused: list[tuple[BulkFailure, dict[str, Any]]], p
             es, actions, raise_on_error=False, refresh="wait_for", require_alias=True
         )
     except ApiError as err:
-        log.error("could not write to %s: %s", target, err)
-        return 0
+        log.error("could not write %d documents to %s: %s", len(actions), target, err)
+        return 0, len(actions)
     for error in errors:
         log.error("dead-letter write failed: %s", error)
-    return parked
+    return parked, len(errors)
 
 
 def index_articles(
@@ -261,23 +266,31 @@ def index_claims(
     leftover lookup is a search, so it sees claims of earlier, refreshed batches.)
     """
     docs = [doc for article, article_doc in articles for doc in claim_documents(article, article_doc)]
-    delete_stale_claims(es, [article_doc["id"] for _, article_doc in articles], {d["id"] for d in docs}, prefix)
-    return index_documents(es, docs, kind="claims", prefix=prefix, options=options)
+    _, undeleted = delete_stale_claims(
+        es, [article_doc["id"] for _, article_doc in articles], {d["id"] for d in docs}, prefix)
+    result = index_documents(es, docs, kind="claims", prefix=prefix, options=options)
+    result.stale_claims_failed = undeleted
+    return result
 
 
-def delete_stale_claims(es: Elasticsearch, article_ids: list[str], keep: set[str], prefix: str) -> int:
-    """Delete the claim documents of these articles whose ids are not in ``keep``. Returns how many."""
+def delete_stale_claims(es: Elasticsearch, article_ids: list[str], keep: set[str], prefix: str) -> tuple[int, int]:
+    """Delete the claim documents of these articles whose ids are not in ``keep``. Returns (deleted, failed).
+
+    A failed delete is logged and counted (the caller reports it): that claim outlives its article.
+    """
     if not article_ids:
-        return 0
+        return 0, 0
     target = names.alias(prefix, "claims")
     found = helpers.scan(es, index=target, query={"query": {"terms": {"article_id": article_ids}}}, _source=False)
     stale = [hit["_id"] for hit in found if hit["_id"] not in keep]
     if not stale:
-        return 0
-    deleted, _ = helpers.bulk(
+        return 0, 0
+    deleted, errors = helpers.bulk(
         es, ({"_op_type": "delete", "_index": target, "_id": i} for i in stale), raise_on_error=False, refresh=True
     )  # rare (a re-scored article lost claims), so refreshed at once: searches never show them again
-    return deleted
+    for error in errors:
+        log.error("stale claim delete failed: %s", error)
+    return deleted, len(errors)
 
 
 def add_entry_urls(es: Elasticsearch, docs: list[dict[str, Any]], prefix: str = names.DEFAULT_PREFIX) -> int:

@@ -147,6 +147,7 @@ def percentile(values: list[float], pct: float) -> float:
 _COUNTS_ONLY = frozenset({
     "@timestamp", "kind", "run_id", "source", "status", "error", "started_at", "finished_at", "seen", "new",
     "fetched", "indexed", "duplicates", "claims", "skipped_count", "failed_count", "sources", "sources_failed",
+    "dead_lettered", "deadletter_failed", "stale_claims_failed", "warning",
 })
 
 
@@ -183,7 +184,8 @@ def run_summary_document(report: RunReport, timestamp: str) -> dict[str, Any]:
     """The summary document of a run: totals over its sources."""
     totals = {
         key: sum(getattr(s, key) for s in report.sources)
-        for key in ("seen", "new", "fetched", "indexed", "duplicates", "claims")
+        for key in ("seen", "new", "fetched", "indexed", "duplicates", "claims", "dead_lettered",
+                    "deadletter_failed", "stale_claims_failed")
     }
     lags = [lag for s in report.sources for lag in s.freshness_lag_seconds]
     return {
