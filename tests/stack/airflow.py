@@ -23,7 +23,7 @@ import httpx
 from newswire import es_local
 
 from . import compose
-from .services import ESCluster, Postgres, Process, Redis, secret, wait_for
+from .services import ESCluster, Postgres, Process, Redis, StartFailed, secret, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker-compose.yml"
@@ -268,9 +268,13 @@ class Airflow:
             try:
                 return self.api.request("GET", f"/dags/{dag_id}")
             except httpx.HTTPStatusError as err:
-                if err.response.status_code == 404:
-                    return None
-                raise
+                if err.response.status_code != 404:
+                    raise
+            # A DAG file that fails to import never appears: say why at once instead of timing out.
+            errors = self.api.request("GET", "/importErrors").get("import_errors", [])
+            if errors:
+                raise StartFailed("DAG import errors: " + "; ".join(e.get("stack_trace", "")[-800:] for e in errors))
+            return None
 
         return wait_for(f"DAG {dag_id} parsed", parsed, timeout=timeout, interval=2,
                         process=self.services["airflow-dag-processor"])

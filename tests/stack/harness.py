@@ -88,7 +88,7 @@ def write_sources(path: Path, server: WebServer, site: Site) -> Path:
     schedule: null
 """ for name in site.feeds)
     path.write_text(f"""defaults:
-  allow_private_network: true   # the local news site is on loopback
+  allowed_networks: [127.0.0.1/32]   # the local news site is on loopback
   rate_limit: 50
   max_concurrency: 2
   max_items: 500

@@ -129,6 +129,10 @@ def _running(process) -> bool:
         return False
 
 
+class StartFailed(RuntimeError):
+    """Raised by a readiness check that knows waiting longer cannot help (it ends ``wait_for`` at once)."""
+
+
 def wait_for(what: str, check, timeout: float = START_TIMEOUT, interval: float = 0.5, process: Process | None = None):
     """Call ``check`` until it returns a truthy value; ``process`` dying ends the wait at once."""
     deadline = time.monotonic() + timeout
@@ -140,6 +144,8 @@ def wait_for(what: str, check, timeout: float = START_TIMEOUT, interval: float =
             result = check()
             if result:
                 return result
+        except StartFailed:
+            raise
         except Exception as err:  # noqa: BLE001 - not up yet; the last error is reported on timeout
             last = err
         time.sleep(interval)
