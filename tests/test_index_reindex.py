@@ -74,9 +74,10 @@ def test_reindex_command(es, prefix, monkeypatch, capsys):
     monkeypatch.setenv("NEWSWIRE_INDEX_PREFIX", index_prefix)
     assert cli.main(["reindex", "--index", "claims", "--delete-old"]) == 0
     alias = names.alias(index_prefix, "claims")
-    assert '"to": "%s-v2"' % alias in capsys.readouterr().out
-    assert list(es.indices.get_alias(name=alias).body) == [f"{alias}-v2"]
-    assert not es.indices.exists(index=f"{alias}-v1")
+    current = names.MAPPING_VERSIONS["claims"]  # the command creates the current version, then moves to the next
+    assert '"to": "%s-v%d"' % (alias, current + 1) in capsys.readouterr().out
+    assert list(es.indices.get_alias(name=alias).body) == [f"{alias}-v{current + 1}"]
+    assert not es.indices.exists(index=f"{alias}-v{current}")
 
 
 def test_delete_older_than(es, index_prefix):
