@@ -62,7 +62,7 @@ SHARED = next((p / "shared" / "data" for p in (REPO.parent, REPO.parent.parent) 
 DEFAULT_DATA = [SHARED / "article-extraction-benchmark", SHARED / "trafilatura-eval", SHARED / "neardup-news"]
 sys.path[:0] = [str(REPO / "tests"), str(REPO / "bench")]
 
-from eval_extraction import aggregate, page_counts, segment_counts, segment_scores  # noqa: E402
+from eval_extraction import aggregate, page_counts, segment_counts, segment_scores, shingles  # noqa: E402
 
 HARD_NEGATIVES = ("same-story", "same-boilerplate", "stock-paragraphs")
 BASE_DATE = datetime(2026, 11, 2, 6, 0, tzinfo=timezone.utc)  # feed date of originals; copies come later
@@ -81,6 +81,7 @@ class Item:
     channel: str = ""  # rss | atom | folder
     path: str = ""  # URL path on the site, or the file name in the folder
     truth_body: str | None = None  # AEB: the expected article body
+    shingles: set = field(default_factory=set)  # AEB: word 5-grams of truth_body
     segments: dict | None = None  # trafilatura-eval: with/without
     title: str | None = None
     page_dates: set[str] = field(default_factory=set)  # YYYY-MM-DD the page's markup states (stated_dates)
@@ -203,7 +204,8 @@ def load_sets(dirs: list[Path], limit: int | None) -> list[Item]:
             html = gzip.decompress((data / row["html"]).read_bytes())
             if "articleBody" in row:
                 item = Item(key=f"aeb-{row['id'][:16]}", dataset="aeb", body=html, content_type="text/html",
-                            truth_body=row["articleBody"], page_dates=stated_dates(html))
+                            truth_body=row["articleBody"], page_dates=stated_dates(html),
+                            shingles=set(shingles(row["articleBody"], 5)))
                 item.cluster = item.key
                 aeb_pages.append(item)
             else:
@@ -217,6 +219,16 @@ def load_sets(dirs: list[Path], limit: int | None) -> list[Item]:
     if neardup is not None:
         items.extend(_neardup_items(neardup, aeb_pages, limit))
     return items
+
+
+def _source_page(body: str, pages: list[Item], share: float = 0.8) -> Item | None:
+    """The benchmark page whose true body holds this text: most of its word 5-grams, whatever the
+    whitespace and quotes (a prefix test missed originals whose first line was re-wrapped)."""
+    own = set(shingles(body, 5))
+    if not own:
+        return None
+    best = max(pages, key=lambda page: len(own & page.shingles), default=None)
+    return best if best is not None and len(own & best.shingles) >= share * len(own) else None
 
 
 def _neardup_items(data: Path, aeb_pages: list[Item], limit: int | None) -> list[Item]:
@@ -235,7 +247,7 @@ def _neardup_items(data: Path, aeb_pages: list[Item], limit: int | None) -> list
         title = None if is_html else text.split("\n", 1)[0].strip() or None
         if row["kind"] == "original":
             body = text.split("\n", 2)[2] if text.count("\n") >= 2 else text
-            page = next((item for item in aeb_pages if body[:150].strip() and body[:150] in item.truth_body), None)
+            page = _source_page(body, aeb_pages)
             if page is not None:  # (its first line is no title: the page's own title is unknown here)
                 gold[row["cluster"]] = page.cluster
                 continue  # the benchmark page is this story's original report
