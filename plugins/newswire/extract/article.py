@@ -46,7 +46,9 @@ class ExtractOptions:
     # fast=True saves CPU but loses 0.01-0.02 F1.
     favor_precision: bool = False
     fast: bool = False
-    language_sample_chars: int = 1200
+    # py3langid's cost grows with the sample; on 300 DEV articles 300, 600 and 1200 characters gave
+    # the same language for every one (1200 cost 2.4 ms, 600 1.4 ms).
+    language_sample_chars: int = 600
 
 
 DEFAULT_OPTIONS = ExtractOptions()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from htmldate import find_date
+from lxml import etree
 from trafilatura.metadata import (
     META_URL,
     examine_meta,
@@ -75,7 +76,7 @@ def page_meta(tree, url: str | None, *, search_date: bool = True) -> PageMeta:
     """
     head = _scan_head(tree)
     meta = PageMeta(canonical_href=head["canonical"], paywall_marked=head["paywall"], declares_article=head["article"])
-    meta.published = stated_published(head["published"])
+    meta.published = stated_published(head["published"]) or stated_published(_body_published(tree))
     meta.date_stated = meta.published is not None
     try:
         doc = examine_meta(tree)
@@ -144,43 +145,56 @@ def _squash(text: str) -> str:
 
 
 def _scan_head(tree) -> dict:
-    """One pass over meta/link/JSON-LD/time elements: canonical link, stated publication dates, paywall flag.
+    """One pass over meta/link/JSON-LD elements: canonical link, stated publication dates, paywall flag.
 
-    ``published`` lists the date values the page states, best evidence first: published-date
-    ``<meta>``, then JSON-LD ``datePublished``, then ``<time>`` marked as the publication.
+    ``published`` lists the date values the page states there, best evidence first:
+    published-date ``<meta>``, then JSON-LD ``datePublished``.
     """
     canonical = og_url = None
     in_meta: list[str] = []
     in_jsonld: list[str] = []
-    in_time: list[str] = []
     paywall = article = False
-    for element in tree.iter("meta", "link", "script", "time"):
+    for element in tree.iter("meta", "link", "script"):
         tag = element.tag
         if tag == "meta":
+            content = element.get("content")
+            if not content:
+                continue
             keys = " ".join(element.get(a) or "" for a in ("property", "name", "itemprop")).lower().split()
-            content = (element.get("content") or "").strip()
-            if "og:url" in keys and content:
-                og_url = og_url or content
+            if "og:url" in keys:
+                og_url = og_url or content.strip()
             elif "og:type" in keys:
-                article = article or content.lower() == "article"
-            elif content and not _PUBLISHED_KEYS.isdisjoint(keys):
-                in_meta.append(content)
+                article = article or content.strip().lower() == "article"
+            elif not _PUBLISHED_KEYS.isdisjoint(keys):
+                in_meta.append(content.strip())
         elif tag == "link":
             if (element.get("rel") or "").lower() == "canonical" and (element.get("href") or "").strip():
                 canonical = canonical or element.get("href").strip()
-        elif tag == "time":
-            if element.get("pubdate") is not None and not _in_user_item(element):
-                in_time.append((element.get("datetime") or element.text or "").strip())
         elif (element.get("type") or "").strip().lower() == "application/ld+json" and element.text:
             text = element.text[:_MAX_JSONLD_CHARS]
             paywall = paywall or bool(_PAYWALL.search(text))
             article = article or bool(_ARTICLE_TYPE.search(text))
             in_jsonld.extend(_jsonld_published(text))
-    for element in tree.xpath("//*[@itemprop][not(self::meta)]"):
-        if "datepublished" in element.get("itemprop").lower().split() and not _in_user_item(element):
-            in_time.append((element.get("datetime") or element.get("content") or element.text or "").strip())
-    published = [v for v in (*in_meta, *in_jsonld, *in_time) if v][:_MAX_STATED]
+    published = [v for v in (*in_meta, *in_jsonld) if v][:_MAX_STATED]
     return {"canonical": canonical or og_url, "published": published, "paywall": paywall, "article": article}
+
+
+_MICRODATA_PUBLISHED = etree.XPath("//*[@itemprop][not(self::meta)] | //time[@pubdate]")
+
+
+def _body_published(tree) -> list[str]:
+    """Date values of microdata ``datePublished`` and ``<time pubdate>`` in the page body, leaving
+    out readers' comments and reviews. Read only when the head states no date (a whole-tree search)."""
+    found = []
+    for element in _MICRODATA_PUBLISHED(tree):
+        if "datepublished" in (element.get("itemprop") or "").lower().split() or (
+            element.tag == "time" and element.get("pubdate") is not None
+        ):
+            if not _in_user_item(element):
+                found.append((element.get("datetime") or element.get("content") or element.text or "").strip())
+        if len(found) >= _MAX_STATED:
+            break
+    return [value for value in found if value]
 
 
 _MAX_JSONLD_CHARS = 500_000
