@@ -106,6 +106,20 @@ def test_small_batches_run_inline(claims):
     assert set(scored.seconds) == {"claims"} and len(scored.claims) == len(articles) == 4
 
 
+def test_off_the_main_thread_even_small_batches_go_to_the_workers():
+    """The CPU budget is a signal, which only the main thread takes: a source thread of `newswire run` must
+    not extract inline, unbounded, so its small batches run in the workers, under their budget and backstop."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    items = _items(5)
+    with PageProcessor(None, workers=2) as processor:
+        with ThreadPoolExecutor(max_workers=1) as thread:
+            batches = thread.submit(lambda: processor.submit(items, batch_size=len(items)).results()).result()
+        started = processor._pool is not None
+    assert started
+    assert [p.entry.url for b in batches for p in b.items] == [e.url for e, _ in items]
+
+
 def test_without_a_claim_model_every_article_gets_no_claims():
     items = _items(5)
     with PageProcessor(None, workers=1) as processor:

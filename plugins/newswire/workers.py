@@ -368,7 +368,11 @@ class PageProcessor:
             return self._submit_chunk(items, batch_size, page_budget)
 
     def _submit_chunk(self, items: list[tuple[Entry, Page]], batch_size: int, page_budget: float | None) -> PendingChunk:
-        if self.workers > 1 and batch_size >= MIN_PAGES_FOR_WORKERS:
+        # Off the main thread (the sources of `newswire run`) a page's CPU budget cannot be
+        # enforced inline (signals reach the main thread only), so even a small batch goes to
+        # the workers, whose budget and backstop hold.
+        off_main = threading.current_thread() is not threading.main_thread()
+        if self.workers > 1 and (batch_size >= MIN_PAGES_FOR_WORKERS or off_main):
             parts = [items[i:i + PAGES_PER_TASK] for i in range(0, len(items), PAGES_PER_TASK)]
             try:
                 try:
