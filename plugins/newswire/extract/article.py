@@ -4,7 +4,8 @@ Bytes are decoded once, by :mod:`newswire.extract.decode` (BOM, the declared cha
 bytes repaired). HTML goes through one trafilatura pass with reader comments and trafilatura's
 own deduplication off, in balanced mode (see ``ExtractOptions``). Metadata comes from
 :mod:`newswire.extract.meta`; a line filter (:func:`newswire.extract.textclean.clean_extracted_lines`)
-drops the title repeated as first line, share/subscribe/related prompts and legal notices. Plain text and Markdown go through
+drops the title repeated as first line, share/subscribe/related prompts and legal notices, after
+:mod:`newswire.extract.links` has dropped the lines that are a link's text (menus, related stories). Plain text and Markdown go through
 :mod:`newswire.extract.textclean`. Both paths end in the same normalisation
 (:mod:`newswire.extract.normalize`: NFC, ftfy, one blank line between paragraphs) and the same
 quality gate (:mod:`newswire.extract.quality`).
@@ -200,12 +201,14 @@ def _html_article(html: str, *, url: str | None, feed_date: datetime | None, opt
     import trafilatura
     from trafilatura.utils import load_html
 
+    from newswire.extract.links import drop_link_lines, link_texts
     from newswire.extract.meta import page_meta
 
     tree = load_html(_without_xml_declaration(html))
     if tree is None:
         return Article(reason="unparsable")
     meta = page_meta(tree, url, search_date=feed_date is None)
+    links = link_texts(tree)  # before trafilatura, which prunes the tree it is given
     doc = trafilatura.bare_extraction(
         tree,
         url=url,
@@ -217,7 +220,7 @@ def _html_article(html: str, *, url: str | None, feed_date: datetime | None, opt
     )
     text = (doc.text or "") if doc is not None else ""
     title = fix_unicode(meta.title) or _page_title(tree)
-    lines = [line for line in split_lines(fix_unicode(text)) if line]
+    lines = drop_link_lines([line for line in split_lines(fix_unicode(text)) if line], links)
     authors = [fix_unicode(a) for a in meta.authors] or _byline(lines)
     article = Article(
         title=title,
