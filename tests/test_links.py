@@ -81,3 +81,13 @@ def test_link_texts_are_bounded_and_skip_addresses():
     assert "Top" not in texts  # no href: not a link
     assert "www.a.example" not in texts and "x@a.example" not in texts  # printed addresses are text
     assert len(texts) <= MAX_ANCHORS
+
+
+def test_the_page_printing_its_own_address_is_not_text():
+    extra = "<p>https://news.example/night-buses</p><p>https://transit.example/night</p>"
+    article = extract_html(_page(extra), url="https://news.example/night-buses")
+    assert "https://news.example/night-buses" not in article.text
+    assert "https://transit.example/night" in article.text  # another address is what the page states
+    assert drop_link_lines(["https://news.example/a/", "Text"], frozenset(), ("https://news.example/a", None)) == [
+        "Text"
+    ]

@@ -220,7 +220,8 @@ def _html_article(html: str, *, url: str | None, feed_date: datetime | None, opt
     )
     text = (doc.text or "") if doc is not None else ""
     title = fix_unicode(meta.title) or _page_title(tree)
-    lines = drop_link_lines([line for line in split_lines(fix_unicode(text)) if line], links)
+    lines = drop_link_lines([line for line in split_lines(fix_unicode(text)) if line], links,
+                            (url, meta.canonical_href))
     authors = [fix_unicode(a) for a in meta.authors] or _byline(lines)
     article = Article(
         title=title,

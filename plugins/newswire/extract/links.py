@@ -14,6 +14,8 @@ it one link's text covers:
   straight into a new sentence (the teaser: "- Pats place Olszewski on IR New England's roster
   is re-shuffling"), as trafilatura writes a related-story entry without its markup.
 
+A line that is only the page's own address (printed by a share or print box) goes too.
+
 A link the article's own prose carries ("... according to [the report](...)") covers only part
 of a longer line or a sentence, and is kept; a printed address ("www.example.org") is text the
 reader is meant to see, and is kept too.
@@ -94,6 +96,14 @@ def is_link_line(line: str, links: frozenset[str]) -> bool:
     return False
 
 
-def drop_link_lines(lines: list[str], links: frozenset[str]) -> list[str]:
-    """The lines that are not link lines (:func:`is_link_line`)."""
-    return [line for line in lines if not is_link_line(line, links)] if links else lines
+def drop_link_lines(lines: list[str], links: frozenset[str], own_urls: tuple[str | None, ...] = ()) -> list[str]:
+    """The lines that are neither link lines (:func:`is_link_line`) nor the page's own address.
+
+    A page that prints its own URL (a share box, a print footer) puts it on a line of its own;
+    ``own_urls`` are the page's URL and the canonical one it declares.
+    """
+    own = {u.rstrip("/") for u in own_urls if u}
+    return [
+        line for line in lines
+        if not (is_link_line(line, links) or (own and line.rstrip("/") in own))
+    ]
