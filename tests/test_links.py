@@ -91,3 +91,11 @@ def test_the_page_printing_its_own_address_is_not_text():
     assert drop_link_lines(["https://news.example/a/", "Text"], frozenset(), ("https://news.example/a", None)) == [
         "Text"
     ]
+
+
+def test_a_page_of_links_only_is_still_named_a_link_page():
+    menu = ("<html><head><title>Sections</title></head><body><ul>"
+            + "".join(f"<li><a href='/s{i}'>Section {i}</a></li>" for i in range(40)) + "</ul></body></html>")
+    article = extract_html(menu, url="https://news.example/sections")
+    assert article.reason == "not-article"
+    assert drop_link_lines(["Section 1", "Section 2"], frozenset({"Section 1", "Section 2"})) == ["Section 1", "Section 2"]

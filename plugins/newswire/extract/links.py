@@ -100,10 +100,14 @@ def drop_link_lines(lines: list[str], links: frozenset[str], own_urls: tuple[str
     """The lines that are neither link lines (:func:`is_link_line`) nor the page's own address.
 
     A page that prints its own URL (a share box, a print footer) puts it on a line of its own;
-    ``own_urls`` are the page's URL and the canonical one it declares.
+    ``own_urls`` are the page's URL and the canonical one it declares. When no line is left,
+    all are returned.
     """
     own = {u.rstrip("/") for u in own_urls if u}
-    return [
+    kept = [
         line for line in lines
         if not (is_link_line(line, links) or (own and line.rstrip("/") in own))
     ]
+    # A page that is nothing but links (a section front, a menu) is left whole: the quality
+    # gate names it a link page ("not-article"), which an empty text would hide.
+    return kept if kept else lines
