@@ -54,7 +54,12 @@ ruled rules published discovered sang sings pressed complimented slammed mocked 
 warning insisting calling suggesting promising urging accusing blaming describing
 suspect believe think want hope fear expect argue warn claim note agree worry know feel insist predict
 estimate contend doubt urge deny acknowledge admit suggest allege
+attacked attacks thanked encouraged encourages supported supports endorsed endorses backed
+vowing pledging denying noting adding explaining asking
 """.split())
+# Adjectives of belief after a form of "be": "Many Democrats are afraid that ...", "X was confident the ..."
+_STANCE_ADJECTIVES = frozenset("afraid worried concerned confident convinced certain hopeful optimistic "
+                               "pessimistic skeptical sceptical doubtful adamant".split())
 VERB_FORMS = VERBS  # kept for callers that read the list
 _SAY = frozenset("said says say told tells added adds wrote writes stated continued asked explained noted "
                  "argued warned insisted replied responded recalled concluded".split())
@@ -92,7 +97,7 @@ professor teacher student students worker workers employees employee owner owner
 nominee nominees party firm bank agency regulators regulator inspector observatory coalition alliance network
 newspaper paper magazine outlet website broadcaster operator watchdog monitor organization organisation charity
 ad ads clip video memo letter slide analysis document documents data figures statistics records filings tally
-estimates census surveys studies polls comment commentary editorial article column
+estimates census surveys studies polls comment commentary editorial article column research fund
 commission commissioner panel institute center centre foundation bureau division unit service corporation
 station channel narrator announcer host anchor moderator correspondent reporter reporters columnist editor
 author authors writer insiders allies opponents rivals backers donors developers physicians nurses parents
@@ -113,6 +118,9 @@ president senator representative governor general secretary minister chancellor 
 lieutenant colonel major captain sergeant admiral commander brigadier ambassador congressman congresswoman
 sir lord lady dame sheikh king queen prince princess pope rabbi imam father sister brother former
 """.split())
+# "X issued a statement saying ...": the message's sender is the sentence's subject.
+_MESSAGES = frozenset("statement statements letter message tweet tweets post note memo release email video "
+                      "ad report".split())
 _NOT_SPEAKERS = frozenset("according statement statements said says reported news today it this there "
                           "here which what who".split())
 _OPEN = set(OPEN_QUOTES) | {"‘"}
@@ -177,7 +185,8 @@ def _phrase_ok(toks: list[_Tok], after_boundary: bool) -> bool:
         return False
     if toks[0].lower in ("his", "her", "their", "its", "our", "my", "your"):
         return False  # "his team": whose team is for the reader to guess
-    if toks[0].lower in _GENERIC and len(toks) == 1 or toks[0].lower in _CONNECTORS \
+    if toks[0].lower in _GENERIC and len(toks) == 1 \
+            or toks[0].lower in _CONNECTORS and (toks[0].lower in ("of", "for", "and") or not _capital(toks[0])) \
             or toks[0].lower in _QUANTIFIERS and len(toks) == 1:
         return False
     if not (_capital(last) or head in ROLE_NOUNS):
@@ -185,7 +194,7 @@ def _phrase_ok(toks: list[_Tok], after_boundary: bool) -> bool:
     if not any(_capital(t) and (t.lower not in _TITLES or t is last) or _head(t) in ROLE_NOUNS for t in toks):
         return False
     lowercase = [t for t in toks if t.word and not _capital(t)]
-    loose = 2 if head in ROLE_NOUNS and not _capital(last) else 0
+    loose = 2  # "top black lawmakers", "retired Navy admiral Jane Holt"
     for t in lowercase:
         if t.lower in _CONNECTORS or _head(t) in ROLE_NOUNS or t.lower in _MODIFIERS or t.lower in _QUANTIFIERS:
             continue
@@ -222,7 +231,7 @@ def _left_phrase(toks: list[_Tok], end: int) -> tuple[list[_Tok], int] | None:
         return None
     k = end
     loose = 0  # unknown lowercase words walked over ("top black lawmakers", "labor-policy experts")
-    head_is_role = toks[end].word and _head(toks[end]) in ROLE_NOUNS and not _capital(toks[end])
+    head_is_role = toks[end].word and (_head(toks[end]) in ROLE_NOUNS or _capital(toks[end]))
     while k >= 0 and k > end - 14:
         t = toks[k]
         if t.text == ")":  # "Rep. Elijah E. Cummings (D-Md.) said": skip the parenthesis
@@ -373,8 +382,8 @@ def _inside_quotes(toks: list[_Tok], depth: int = 0) -> list[bool]:
             depth += 1
         elif t.text == "”" or t.text in "’'" and index and toks[index - 1].text in ",.!?":
             depth = max(0, depth - 1)  # a stray ’ after a comma closes too: “It is over,’ said ...
-        elif t.text == '"':
-            depth = 0 if depth else 1
+        elif t.text == '"':  # straight quotes: closing after a mark (“... 'no,'" said), else toggling
+            depth = max(0, depth - 1) if index and toks[index - 1].text in ",.!?’'" else (0 if depth else 1)
         inside.append(depth > 0 and t.word)
     return inside
 
@@ -423,10 +432,12 @@ def _candidates(toks: list[_Tok], in_quote: bool = False) -> list[_Candidate]:
             if speaker and not quoted[i]:
                 found.append(_Candidate(2, i, speaker, "according to"))
             continue
-        if t.lower not in VERBS or t.text != t.lower:
+        stance = t.lower in _STANCE_ADJECTIVES and i > 0 and toks[i - 1].lower in ("is", "are", "was", "were") \
+            and i + 1 < len(toks) and toks[i + 1].lower in ("that", "of", "about")
+        if not stance and (t.lower not in VERBS or t.text != t.lower):
             continue
         nxt = toks[i + 1] if i + 1 < len(toks) else None
-        if nxt is not None and nxt.lower in _NOT_AFTER_VERB and not (nxt.lower == "of" and t.lower in _SAY):
+        if nxt is not None and nxt.lower in _NOT_AFTER_VERB and not (nxt.lower == "of" and (t.lower in _SAY or stance)):
             continue
         previous = toks[i - 1] if i > 0 else None
         if previous is not None and previous.text in _AFTER_CLAUSE and t.lower in _SAY:
@@ -441,8 +452,8 @@ def _candidates(toks: list[_Tok], in_quote: bool = False) -> list[_Candidate]:
         end = _skip_between(toks, i)
         if end < 0:
             continue
-        if not t.lower.endswith(("ing", "s")) and any(x.lower in ("is", "are", "was", "were", "be", "been")
-                                                       for x in toks[end + 1:i]):
+        if not t.lower.endswith(("ing", "s")) and t.lower not in _STANCE_ADJECTIVES \
+                and any(x.lower in ("is", "are", "was", "were", "be", "been") for x in toks[end + 1:i]):
             continue  # passive: "is not thought to be", "was reported killed"
         candidates = []
         if toks[end].text == ",":  # an apposition or two: "X, the ministry's spokesman, said"
@@ -484,12 +495,61 @@ def _candidates(toks: list[_Tok], in_quote: bool = False) -> list[_Candidate]:
                 found.append(_Candidate(rank, start, speaker, t.lower))
             break
         coordinated = previous is not None and (previous.lower in ("and", "but") or previous.text == ","
-                                                 and t.lower.endswith("ing"))
+                                                 and t.lower.endswith("ing")
+                                                 or t.lower.endswith("ing") and previous.lower in _MESSAGES)
         if not named and coordinated and not quoted[i]:
             subject = _subject(toks)  # "Cruz exhorted Republicans ... and said he was ..."
             if subject:
                 found.append(_Candidate(2, 0, subject, t.lower))
+        elif not named and not quoted[i]:
+            subject = _clause_subject(toks, end)  # "A study by two economists released in May found ..."
+            if subject:
+                found.append(_Candidate(3, 0, subject, t.lower))
     return found
+
+
+MAX_SUBJECT_TOKENS = 24
+
+
+def _clause_subject(toks: list[_Tok], end: int) -> str | None:
+    """The head of the sentence's opening noun phrase when it is the subject of the cue after ``end``.
+
+    For subjects with a modifier after their head ("Officials at the agency, which ...,
+    said", "A 2014 study that appeared in a journal found"), which the walk left from the cue
+    cannot cross. The words between the subject and the cue may hold no other reporting word,
+    quotation or clause break (":", ";", a dash), and the opening phrase must name a source.
+    """
+    begin = 0
+    comma = next((j for j in range(min(len(toks), 10)) if toks[j].text == ","), None)
+    if comma is not None and _lead_adverbial(toks[:comma]):  # "In 2013, research by ... found"
+        begin = comma + 1
+    if not 0 <= begin <= end or end - begin > MAX_SUBJECT_TOKENS:
+        return None
+    span = toks[begin:end + 1]
+    if any(not t.word and t.text not in ",.-()'’&" for t in span) or sum(t.text == "," for t in span) > 2 \
+            or any(t.lower in VERBS and t.text == t.lower or t.lower in PRONOUNS for t in span):
+        return None
+    opener = span[0]
+    if opener.lower in _NOT_OPENERS or opener.lower in _GENERIC or opener.lower in _BOUNDARY_WORDS:
+        return None
+    phrase = _right_phrase(toks, begin, lowercase_ok=False)
+    after = begin + len(phrase or [])
+    if not phrase or len(phrase) > 6 or after > end:
+        return None
+    head, nxt = phrase[-1], toks[after]
+    # the phrase must end in a modifier's start: "Officials at", "A study that", "A report released"
+    if not (nxt.lower in _POSTMODIFIER_STARTS or nxt.text in ",(" or
+            nxt.lower.endswith("ed") and not _capital(head) and nxt.word):
+        return None
+    speaker, _ = _speaker(phrase)
+    return speaker if speaker and speaker not in PRONOUNS else None
+
+
+_POSTMODIFIER_STARTS = frozenset("at of for in on from with by to who that which whose".split())
+# Words that open a sentence without opening its subject.
+_NOT_OPENERS = frozenset("not to contrary more much less why whether how what when if should would could can "
+                         "will may might must do does did is are was were has have had unlike like despite "
+                         "twenty thirty forty fifty hundreds thousands dozens".split())
 
 
 def _ends_soon(toks: list[_Tok], verb: int) -> bool:
@@ -500,8 +560,14 @@ def _ends_soon(toks: list[_Tok], verb: int) -> bool:
 
 
 def _lead_adverbial(toks: list[_Tok]) -> bool:
-    """True if ``toks`` is a short opening adverbial ("On Friday", "In a statement", "Meanwhile")."""
+    """True if ``toks`` is a short opening adverbial ("On Friday", "In a statement", "Meanwhile", "Still")."""
+    if len(toks) == 1 and toks[0].word and (toks[0].lower in _SENTENCE_ADVERBS or toks[0].lower.endswith("ly")):
+        return True
     return 0 < len(toks) <= 8 and toks[0].lower in _PREPOSITIONS | _BOUNDARY_WORDS | {"last", "earlier", "later"}
+
+
+_SENTENCE_ADVERBS = frozenset("still overall however instead meanwhile separately indeed yet now today "
+                              "later earlier also moreover nonetheless nevertheless besides".split())
 _NUMBER = re.compile(
     r"(?:(?i:about|around|over|under|nearly|almost|more than|less than|at least|up to|some)\s+)?"
     r"(?<![\w.-])[$€£]?\d+(?:,\d{3})*(?:\.\d+)?(?:\s*(?:-|–|to)\s*\d+(?:,\d{3})*(?:\.\d+)?)?(?![\d]|[A-Za-z])"
