@@ -55,7 +55,8 @@ warning insisting calling suggesting promising urging accusing blaming describin
 suspect believe think want hope fear expect argue warn claim note agree worry know feel insist predict
 estimate contend doubt urge deny acknowledge admit suggest allege
 attacked attacks thanked encouraged encourages supported supports endorsed endorses backed
-vowing pledging denying noting adding explaining asking
+vowing pledging denying noting adding explaining asking show branded compares
+highlighted highlights touted touts questioning encouraging slamming
 """.split())
 # Adjectives of belief after a form of "be": "Many Democrats are afraid that ...", "X was confident the ..."
 _STANCE_ADJECTIVES = frozenset("afraid worried concerned confident convinced certain hopeful optimistic "
@@ -77,7 +78,8 @@ _BOUNDARY_WORDS = frozenset("and but that as while when because so which where a
 _PREPOSITIONS = frozenset("in at on during with for from by under over since despite about into through "
                           "among between against without within near until unlike like amid".split())
 # Skipped between a speaker and its verb: "X has also said", "X on Friday said".
-_BETWEEN = frozenset("is are was were been has have had also first further later previously earlier again then often repeatedly "
+_BETWEEN = frozenset("isn't isn’t wasn't wasn’t hasn't hasn’t haven't haven’t didn't didn’t doesn't doesn’t "
+                     "is are was were been has have had also first further later previously earlier again then often repeatedly "
                      "once would will did does do not never had just recently reportedly on last this week "
                      "month year today yesterday tonight morning afternoon evening night monday tuesday "
                      "wednesday thursday friday saturday sunday".split())
@@ -103,7 +105,9 @@ station channel narrator announcer host anchor moderator correspondent reporter 
 author authors writer insiders allies opponents rivals backers donors developers physicians nurses parents
 families relatives neighbors neighbours friends colleagues counsel defendants plaintiffs legislators delegates
 senators congressmen governors mayors presidents ceo chancellor premier spokespersons
+environmentalists conservatives liberals progressives protesters demonstrators
 """.split())
+ROLE_NOUNS = ROLE_NOUNS | {noun + "s" for noun in ROLE_NOUNS if not noun.endswith("s")}  # "groups", "panels"
 # Lowercase words that may stand before a role noun in a phrase with no determiner ("senior administration officials").
 _MODIFIERS = frozenset("""
 senior former top chief deputy assistant local state federal foreign military government campaign administration
@@ -331,12 +335,23 @@ def _right_phrase(toks: list[_Tok], begin: int, lowercase_ok: bool) -> list[_Tok
 
 
 def _skip_between(toks: list[_Tok], index: int) -> int:
-    """Index of the last token before ``index`` that is not an auxiliary, adverb or time word."""
+    """Index of the last token before ``index`` that is not an auxiliary, adverb, time word or a verb
+    that only carries the cue ("continues to insist", "went on to say")."""
     k = index - 1
-    while k >= 0 and toks[k].word and (toks[k].lower in _BETWEEN or toks[k].lower.endswith("ly")
-                                       and not _capital(toks[k])):
-        k -= 1
+    while k >= 0 and toks[k].word:
+        if toks[k].lower in _BETWEEN or toks[k].lower.endswith("ly") and not _capital(toks[k]):
+            k -= 1
+        elif toks[k].lower == "to" and k > 0 and toks[k - 1].lower in _CATENATIVES:
+            k -= 2
+        elif toks[k].lower == "to" and k > 1 and toks[k - 1].lower == "on" and toks[k - 2].lower in _CATENATIVES:
+            k -= 3
+        else:
+            break
     return k
+
+
+_CATENATIVES = frozenset("continue continues continued went goes go began begins seemed seems appeared appears "
+                         "tried tries moved moves rushed rushes".split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -549,7 +564,7 @@ _POSTMODIFIER_STARTS = frozenset("at of for in on from with by to who that which
 # Words that open a sentence without opening its subject.
 _NOT_OPENERS = frozenset("not to contrary more much less why whether how what when if should would could can "
                          "will may might must do does did is are was were has have had unlike like despite "
-                         "twenty thirty forty fifty hundreds thousands dozens".split())
+                         "rather twenty thirty forty fifty hundreds thousands dozens".split())
 
 
 def _ends_soon(toks: list[_Tok], verb: int) -> bool:
