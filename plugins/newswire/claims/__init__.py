@@ -48,7 +48,7 @@ SHORT_ARTICLE_CLAIMS = 8  # the share limit never goes below this: a short repor
 #: fact-checker follows up, and the model, trained on debate lines, scores many reported
 #: statements low. Such claims have a limit of their own, this share of the article's sentences.
 ATTRIBUTED_MIN_WORDS = 8
-ATTRIBUTED_SHARE = 0.5
+ATTRIBUTED_SHARE = 0.6
 
 
 class ClaimExtractor:
