@@ -55,6 +55,45 @@ def test_speaker_is_never_a_fragment_or_a_function_word(text, speaker):
     assert attribute_sentence(text).speaker == speaker
 
 
+@pytest.mark.parametrize("text, speaker", [
+    # name particles and lower-case descriptors before a name
+    ("De Marco said that the bridge would not open before the spring festival.", "De Marco"),
+    ("Retired Navy admiral Jane Holt said the fleet was too small for its tasks.", "Retired Navy admiral Jane Holt"),
+    ("The nonpartisan Budget Office says the plan would add billions to the deficit.",
+     "nonpartisan Budget Office"),
+    # a quotation that quotes someone else inside it
+    ("\"People tell me, 'It will never work,'\" said Dana Cole, a local organizer.", "Dana Cole"),
+    # beliefs and stances, not only reporting verbs
+    ("Many voters are afraid that the new tolls will double the cost of commuting.", "voters"),
+    ("Ruiz attacked her rival for his support of the new highway through the valley.", "Ruiz"),
+    ("The harbor union released a statement saying the new shifts were unsafe.", "harbor union"),
+    ("The Republican nominee continues to insist that he will release his records.", "Republican nominee"),
+    ("Holt went on to say that the cuts had hurt the schools in his district.", "Holt"),
+    ("The state attorney general isn't saying whether the charity broke any laws.", "state attorney general"),
+    ("While results are hard to track, some environmental groups acknowledge that the work had an impact.",
+     "some environmental groups"),
+    ("Still, the fund warned that the exit will raise many questions in the coming years.", "fund"),
+    # the opening subject when a modifier stands between its head and the cue
+    ("A county report released last year found that rents rose by 12 percent.", "county report"),
+    ("A 2019 study that appeared in a medical journal found that the pills did not work.", "2019 study"),
+    ("Officials at the Water Board, a state agency, said they were worried about the drought.", "Officials"),
+])
+def test_subjects_of_beliefs_and_long_subjects(text, speaker):
+    assert attribute_sentence(text).speaker == speaker
+
+
+@pytest.mark.parametrize("text", [
+    "Mr. Holt scrutinized reports like the national assessment, which tied floods to the climate.",
+    "Rather than argue about taxes, the candidates spent the evening on trade.",
+    "Twenty-nine people at the scene reported that the blast shook the windows.",
+    "Much of the money for the deal came from two banks, which together pledged a billion dollars.",
+    "Not everyone in the town agreed that the new mall was worth the traffic.",
+])
+def test_no_speaker_from_an_opening_that_is_not_a_source(text):
+    """The opening-subject rule never takes a quantity, an adverb or a negation for a source."""
+    assert attribute_sentence(text).speaker is None
+
+
 def test_quotation_over_sentences_takes_the_speaker_named_in_it():
     sentences = split_sentences("“The dam held. It was built to hold,” Jane Okafor said.\n“We were lucky.”\n")
     assert [a.speaker for a in attribute(sentences)] == ["Jane Okafor"] * len(sentences)
