@@ -77,6 +77,15 @@ def test_speaker_is_never_a_fragment_or_a_function_word(text, speaker):
     ("A county report released last year found that rents rose by 12 percent.", "county report"),
     ("A 2019 study that appeared in a medical journal found that the pills did not work.", "2019 study"),
     ("Officials at the Water Board, a state agency, said they were worried about the drought.", "Officials"),
+    # a prepositional modifier after the head, a participle opening the phrase, a hyphenated modifier
+    ("Although the mayor lacks a signature achievement, elected officials from both parties say he works hard.",
+     "elected officials"),
+    ("\"It was the least bad outcome,\" Mr. Morgan of the river council said.", "Mr. Morgan"),
+    ("Ruiz \"is the only one with the experience to keep us safe,\" retired Air Force general Lloyd Newton said.",
+     "retired Air Force general Lloyd Newton"),
+    ("According to exit polls, the mayor had a ten-point lead among older voters.", "exit polls"),
+    ("The top earners would gain most, according to the conservative-leaning Tax Institute.",
+     "conservative-leaning Tax Institute"),
 ])
 def test_subjects_of_beliefs_and_long_subjects(text, speaker):
     assert attribute_sentence(text).speaker == speaker
@@ -88,6 +97,7 @@ def test_subjects_of_beliefs_and_long_subjects(text, speaker):
     "Twenty-nine people at the scene reported that the blast shook the windows.",
     "Much of the money for the deal came from two banks, which together pledged a billion dollars.",
     "Not everyone in the town agreed that the new mall was worth the traffic.",
+    "Oil prices jumped analysts said on Monday.",
 ])
 def test_no_speaker_from_an_opening_that_is_not_a_source(text):
     """The opening-subject rule never takes a quantity, an adverb or a negation for a source."""

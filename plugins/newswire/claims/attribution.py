@@ -105,9 +105,11 @@ station channel narrator announcer host anchor moderator correspondent reporter 
 author authors writer insiders allies opponents rivals backers donors developers physicians nurses parents
 families relatives neighbors neighbours friends colleagues counsel defendants plaintiffs legislators delegates
 senators congressmen governors mayors presidents ceo chancellor premier spokespersons
-environmentalists conservatives liberals progressives protesters demonstrators
+environmentalists conservatives liberals progressives protesters demonstrators woman man surrogate questioner user
+reader viewer caller citizen veteran average averages
 """.split())
-ROLE_NOUNS = ROLE_NOUNS | {noun + "s" for noun in ROLE_NOUNS if not noun.endswith("s")}  # "groups", "panels"
+ROLE_NOUNS = ROLE_NOUNS | {noun[:-1] + "ies" if noun.endswith("y") and noun[-2] not in "aeiou" else noun + "s"
+                           for noun in ROLE_NOUNS if not noun.endswith("s")}  # "groups", "parties"
 # Lowercase words that may stand before a role noun in a phrase with no determiner ("senior administration officials").
 _MODIFIERS = frozenset("""
 senior former top chief deputy assistant local state federal foreign military government campaign administration
@@ -205,7 +207,7 @@ def _phrase_ok(toks: list[_Tok], after_boundary: bool) -> bool:
         if after_boundary and not (t.lower in _PREPOSITIONS or t.lower in _BOUNDARY_WORDS
                                    or t.lower in _NOT_AFTER_VERB or t.lower in VERBS or t.lower in PRONOUNS):
             continue  # "the company's chief", "a campaign aide": after a determiner any noun may modify
-        if loose and _plain_word(t):
+        if loose and (_plain_word(t) or t is toks[0] and t.lower.endswith("ed")):
             loose -= 1
             continue
         return False
@@ -260,6 +262,8 @@ def _left_phrase(toks: list[_Tok], end: int) -> tuple[list[_Tok], int] | None:
             loose += 1
             k -= 1
             continue
+        if head_is_role and loose < 2 and _participle_opening(toks, k):  # "..., retired general Jo Holt said"
+            k -= 1
         break
     start = k + 1
     phrase = [t for t in toks[start:end + 1] if t.word or t.text == "."]
@@ -282,8 +286,26 @@ def _left_phrase(toks: list[_Tok], end: int) -> tuple[list[_Tok], int] | None:
         if phrase and phrase[0].lower in _PREPOSITIONS:
             return None
     elif before is not None and not (not before.word or before.lower in _BOUNDARY_WORDS):
+        if before.lower in _PP_LINKS and start > 1 and _modified_head(toks[start - 2]):
+            # "officials from both parties say", "Mr. Morgan of the club said": the head before the modifier
+            return _left_phrase(toks, start - 2)
         return None
     return phrase, start
+
+
+_PP_LINKS = frozenset("of from at in for with".split())
+
+
+def _modified_head(head: _Tok) -> bool:
+    """True if ``head`` may be the head of a speaker phrase that a prepositional modifier follows."""
+    return head.word and (_capital(head) or _head(head) in ROLE_NOUNS)
+
+
+def _participle_opening(toks: list[_Tok], k: int) -> bool:
+    """True if ``toks[k]`` is an adjective in -ed that opens a phrase ("retired", "elected", "unnamed")."""
+    t = toks[k]
+    return t.word and not _capital(t) and t.lower.endswith("ed") and t.lower not in VERBS and (
+        k == 0 or not toks[k - 1].word or toks[k - 1].lower in _BOUNDARY_WORDS)
 
 
 def _plain_word(t: _Tok) -> bool:
@@ -323,7 +345,8 @@ def _right_phrase(toks: list[_Tok], begin: int, lowercase_ok: bool) -> list[_Tok
             out.append(t)
         elif (lowercase_ok or determined) and t.lower not in _PREPOSITIONS and t.lower not in _BOUNDARY_WORDS \
                 and t.lower not in _NOT_AFTER_VERB and t.lower not in VERBS and t.lower not in PRONOUNS \
-                and not t.lower.endswith("ing") and len(out) < 5 and determined:
+                and not (t.lower.endswith("ing") and "-" not in t.lower) and len(out) < 5 \
+                and (determined or len(out) < 2 and k + 1 < len(toks) and _head(toks[k + 1]) in ROLE_NOUNS):
             out.append(t)
         else:
             break
