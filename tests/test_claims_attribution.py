@@ -86,6 +86,12 @@ def test_speaker_is_never_a_fragment_or_a_function_word(text, speaker):
     ("According to exit polls, the mayor had a ten-point lead among older voters.", "exit polls"),
     ("The top earners would gain most, according to the conservative-leaning Tax Institute.",
      "conservative-leaning Tax Institute"),
+    # an aside between subject and cue, "has long said", expressed concern, "says of"
+    ("Some Democrats, however, question the wisdom of backing the mayor for another term.", "Democrats"),
+    ("Ruiz has long said that she qualifies for the seat because she was born in the county.", "Ruiz"),
+    ("Republicans have expressed concern that the new rules could lead to fraud at the polls.", "Republicans"),
+    ("The New York businessman says of his rival, \"She will sell the office to the highest bidder.\"",
+     "New York businessman"),
 ])
 def test_subjects_of_beliefs_and_long_subjects(text, speaker):
     assert attribute_sentence(text).speaker == speaker

@@ -56,7 +56,7 @@ suspect believe think want hope fear expect argue warn claim note agree worry kn
 estimate contend doubt urge deny acknowledge admit suggest allege
 attacked attacks thanked encouraged encourages supported supports endorsed endorses backed
 vowing pledging denying noting adding explaining asking show branded compares
-highlighted highlights touted touts questioning encouraging slamming
+highlighted highlights touted touts questioning encouraging slamming question expressed expresses detailed
 """.split())
 # Adjectives of belief after a form of "be": "Many Democrats are afraid that ...", "X was confident the ..."
 _STANCE_ADJECTIVES = frozenset("afraid worried concerned confident convinced certain hopeful optimistic "
@@ -79,6 +79,7 @@ _PREPOSITIONS = frozenset("in at on during with for from by under over since des
                           "among between against without within near until unlike like amid".split())
 # Skipped between a speaker and its verb: "X has also said", "X on Friday said".
 _BETWEEN = frozenset("isn't isn’t wasn't wasn’t hasn't hasn’t haven't haven’t didn't didn’t doesn't doesn’t "
+                     "long already publicly privately "
                      "is are was were been has have had also first further later previously earlier again then often repeatedly "
                      "once would will did does do not never had just recently reportedly on last this week "
                      "month year today yesterday tonight morning afternoon evening night monday tuesday "
@@ -106,7 +107,7 @@ author authors writer insiders allies opponents rivals backers donors developers
 families relatives neighbors neighbours friends colleagues counsel defendants plaintiffs legislators delegates
 senators congressmen governors mayors presidents ceo chancellor premier spokespersons
 environmentalists conservatives liberals progressives protesters demonstrators woman man surrogate questioner user
-reader viewer caller citizen veteran average averages
+reader viewer caller citizen veteran average averages businessman businesswoman
 """.split())
 ROLE_NOUNS = ROLE_NOUNS | {noun[:-1] + "ies" if noun.endswith("y") and noun[-2] not in "aeiou" else noun + "s"
                            for noun in ROLE_NOUNS if not noun.endswith("s")}  # "groups", "parties"
@@ -361,8 +362,12 @@ def _skip_between(toks: list[_Tok], index: int) -> int:
     """Index of the last token before ``index`` that is not an auxiliary, adverb, time word or a verb
     that only carries the cue ("continues to insist", "went on to say")."""
     k = index - 1
-    while k >= 0 and toks[k].word:
-        if toks[k].lower in _BETWEEN or toks[k].lower.endswith("ly") and not _capital(toks[k]):
+    while k >= 0:
+        if toks[k].text == "," and k > 1 and toks[k - 1].lower in _ASIDES and toks[k - 2].text == ",":
+            k -= 3  # "Some Democrats, however, question ..."
+        elif not toks[k].word:
+            break
+        elif toks[k].lower in _BETWEEN or toks[k].lower.endswith("ly") and not _capital(toks[k]):
             k -= 1
         elif toks[k].lower == "to" and k > 0 and toks[k - 1].lower in _CATENATIVES:
             k -= 2
@@ -373,6 +378,7 @@ def _skip_between(toks: list[_Tok], index: int) -> int:
     return k
 
 
+_ASIDES = frozenset("however though too meanwhile instead also moreover".split())
 _CATENATIVES = frozenset("continue continues continued went goes go began begins seemed seems appeared appears "
                          "tried tries moved moves rushed rushes".split())
 
