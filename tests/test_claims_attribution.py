@@ -92,6 +92,8 @@ def test_speaker_is_never_a_fragment_or_a_function_word(text, speaker):
     ("Republicans have expressed concern that the new rules could lead to fraud at the polls.", "Republicans"),
     ("The New York businessman says of his rival, \"She will sell the office to the highest bidder.\"",
      "New York businessman"),
+    ("In a radio interview Ruiz declared that the old treaty was obsolete.", "Ruiz"),
+    ("\"We were not consulted,\" the court ruling said of the county's plans.", "court ruling"),
 ])
 def test_subjects_of_beliefs_and_long_subjects(text, speaker):
     assert attribute_sentence(text).speaker == speaker

@@ -108,6 +108,7 @@ families relatives neighbors neighbours friends colleagues counsel defendants pl
 senators congressmen governors mayors presidents ceo chancellor premier spokespersons
 environmentalists conservatives liberals progressives protesters demonstrators woman man surrogate questioner user
 reader viewer caller citizen veteran average averages businessman businesswoman
+complaint lawsuit indictment ruling brief transcript book film documentary tally
 """.split())
 ROLE_NOUNS = ROLE_NOUNS | {noun[:-1] + "ies" if noun.endswith("y") and noun[-2] not in "aeiou" else noun + "s"
                            for noun in ROLE_NOUNS if not noun.endswith("s")}  # "groups", "parties"
@@ -290,8 +291,26 @@ def _left_phrase(toks: list[_Tok], end: int) -> tuple[list[_Tok], int] | None:
         if before.lower in _PP_LINKS and start > 1 and _modified_head(toks[start - 2]):
             # "officials from both parties say", "Mr. Morgan of the club said": the head before the modifier
             return _left_phrase(toks, start - 2)
-        return None
+        subject = _after_lead_phrase(toks, start, end)
+        if subject is None:
+            return None
+        return [t for t in toks[subject:end + 1] if t.word], subject
     return phrase, start
+
+
+def _after_lead_phrase(toks: list[_Tok], start: int, end: int) -> int | None:
+    """Where a capitalised subject begins after an opening prepositional phrase with no comma
+    ("In a radio interview Ruiz said ..."): the first capital after a lower-case word. None if there is none."""
+    if toks[0].lower not in _PREPOSITIONS or start > 2:
+        return None
+    for j in range(max(start, 2), min(end + 1, 11)):
+        if _capital(toks[j]) and _plain_word(toks[j - 1]):
+            opening = toks[1:j]
+            if all(t.word for t in toks[j:end + 1]) and all(t.word for t in opening) and not any(
+                    t.lower in VERBS or t.lower in PRONOUNS or t.lower in _BOUNDARY_WORDS for t in opening):
+                return j
+            return None
+    return None
 
 
 _PP_LINKS = frozenset("of from at in for with".split())
