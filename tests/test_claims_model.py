@@ -214,13 +214,16 @@ def test_a_statement_attributed_to_a_named_source_is_a_claim_below_the_threshold
 def test_attributed_claims_have_a_limit_of_their_own(monkeypatch):
     extractor = ClaimExtractor()
     attributed = [f"The harbor union said that crane number {i} had failed twice during the night shift."
-                  for i in range(30)]
-    unattributed = [f"Injuries at berth number {i} doubled to 40 in the first half of the year." for i in range(10)]
-    _scored(monkeypatch, extractor, {s: 0.9 for s in unattributed} | {s: 0.2 for s in attributed})
+                  for i in range(40)]
+    unattributed = [f"Injuries at berth number {i} doubled to 40 in the first half of the year." for i in range(8)]
+    scores = {s: 0.2 + i / 100 for i, s in enumerate(attributed)}  # the later, the better scored
+    _scored(monkeypatch, extractor, {s: 0.9 for s in unattributed} | scores)
     claims = extractor.extract("\n\n".join(attributed + unattributed))
     with_speaker = [c for c in claims if c.speaker]
-    assert len(with_speaker) == int(extractor.attributed_share * 40)  # 24 of the 40 sentences
-    assert len(claims) == len(with_speaker)  # they take the general limit's places (10 of 40) too
+    limit = int(extractor.attributed_share * 48)
+    assert 0 < limit < 40 and len(with_speaker) == limit  # the best-scored attributed statements
+    assert {c.text for c in with_speaker} == set(attributed[-limit:])
+    assert len(claims) == limit  # they take the general limit's places (12 of 48) too
     _scored(monkeypatch, extractor, {s: 0.9 for s in unattributed} | {s: 0.2 for s in attributed[:3]})
     claims = extractor.extract("\n\n".join(attributed[:3] + unattributed))
     assert sum(1 for c in claims if c.speaker) == 3 and len(claims) == 8  # the short-article floor
