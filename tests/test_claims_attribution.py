@@ -93,6 +93,8 @@ def test_speaker_is_never_a_fragment_or_a_function_word(text, speaker):
     ("The New York businessman says of his rival, \"She will sell the office to the highest bidder.\"",
      "New York businessman"),
     ("In a radio interview Ruiz declared that the old treaty was obsolete.", "Ruiz"),
+    ("In August, several harbor unions granted the firm a delay, saying its capital was short.",
+     "several harbor unions"),  # the subject after an opening adverbial, never "... granted the firm"
     ("\"We were not consulted,\" the court ruling said of the county's plans.", "court ruling"),
 ])
 def test_subjects_of_beliefs_and_long_subjects(text, speaker):

@@ -365,7 +365,7 @@ def _right_phrase(toks: list[_Tok], begin: int, lowercase_ok: bool) -> list[_Tok
             out.append(t)
         elif (lowercase_ok or determined) and t.lower not in _PREPOSITIONS and t.lower not in _BOUNDARY_WORDS \
                 and t.lower not in _NOT_AFTER_VERB and t.lower not in VERBS and t.lower not in PRONOUNS \
-                and not (t.lower.endswith("ing") and "-" not in t.lower) and len(out) < 5 \
+                and not (t.lower.endswith(("ing", "ed")) and "-" not in t.lower) and len(out) < 5 \
                 and (determined or len(out) < 2 and k + 1 < len(toks) and _head(toks[k + 1]) in ROLE_NOUNS):
             out.append(t)
         else:
@@ -425,7 +425,10 @@ def _speaker(phrase: list[_Tok]) -> tuple[str | None, bool]:
 
 
 def _subject(toks: list[_Tok]) -> str | None:
-    """The sentence's opening name phrase when a verb follows it ("Cruz exhorted ...")."""
+    """The sentence's opening name phrase when a verb follows it ("Cruz exhorted ...", "In May, Cruz ...")."""
+    comma = next((j for j in range(min(len(toks), 10)) if toks[j].text == ","), None)
+    if comma is not None and _lead_adverbial(toks[:comma]):
+        toks = toks[comma + 1:]
     if not toks or toks[0].lower in _PREPOSITIONS | _BOUNDARY_WORDS | _GENERIC \
             or toks[0].lower.endswith(("ed", "ing")):
         return None
