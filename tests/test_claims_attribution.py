@@ -95,6 +95,11 @@ def test_speaker_is_never_a_fragment_or_a_function_word(text, speaker):
     ("In a radio interview Ruiz declared that the old treaty was obsolete.", "Ruiz"),
     ("In August, several harbor unions granted the firm a delay, saying its capital was short.",
      "several harbor unions"),  # the subject after an opening adverbial, never "... granted the firm"
+    ("Prime Minister Theresa May said this week that the country would leave by March.",
+     "Prime Minister Theresa May"),  # a name that is also a month
+    ("Ana Ruiz, her Republican opponent, bemoaned the unrest and said drugs were a factor.", "Ana Ruiz"),
+    ("This is \"roughly the same lead she has held all month,\" reported the Harbor Times.", "Harbor Times"),
+    ("Republicans were also incensed that the deals did not require witnesses to cooperate.", "Republicans"),
     ("\"We were not consulted,\" the court ruling said of the county's plans.", "court ruling"),
 ])
 def test_subjects_of_beliefs_and_long_subjects(text, speaker):

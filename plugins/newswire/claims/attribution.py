@@ -57,13 +57,16 @@ estimate contend doubt urge deny acknowledge admit suggest allege
 attacked attacks thanked encouraged encourages supported supports endorsed endorses backed
 vowing pledging denying noting adding explaining asking show branded compares
 highlighted highlights touted touts questioning encouraging slamming question expressed expresses detailed
+blasted blasts echoed echoes tweeting
 """.split())
 # Adjectives of belief after a form of "be": "Many Democrats are afraid that ...", "X was confident the ..."
 _STANCE_ADJECTIVES = frozenset("afraid worried concerned confident convinced certain hopeful optimistic "
-                               "pessimistic skeptical sceptical doubtful adamant".split())
+                               "pessimistic skeptical sceptical doubtful adamant incensed outraged furious "
+                               "angry upset pleased frustrated alarmed".split())
 VERB_FORMS = VERBS  # kept for callers that read the list
 _SAY = frozenset("said says say told tells added adds wrote writes stated continued asked explained noted "
-                 "argued warned insisted replied responded recalled concluded".split())
+                 "argued warned insisted replied responded recalled concluded reported announced tweeted "
+                 "declared".split())
 # "the intelligence report did not say" / "the claims were false": a noun, not a reporting verb
 _NOT_AFTER_VERB = frozenset("did does do was were is are has have had will would could should can may might "
                             "must of".split())
@@ -185,7 +188,8 @@ def _phrase_ok(toks: list[_Tok], after_boundary: bool) -> bool:
         return False
     last = toks[-1]
     head = _head(last)
-    if head in _NOT_SPEAKERS or head in _TIME_WORDS or _possessive(last) \
+    timeword = head in _TIME_WORDS and not (len(toks) > 1 and _capital(toks[-2]))  # not "Theresa May"
+    if head in _NOT_SPEAKERS or timeword or _possessive(last) \
             or len(toks) == 1 and last.lower in _TITLES and head not in ROLE_NOUNS:  # "Rep", "Mr" alone
         return False
     if any(t.lower in PRONOUNS or t.lower in ("you", "i") or re.search(r"['’](?:d|ve|ll|re|m)$", t.lower)
@@ -434,6 +438,10 @@ def _subject(toks: list[_Tok]) -> str | None:
         return None
     phrase = _right_phrase(toks, 0, lowercase_ok=False)
     after = len(phrase or [])
+    if phrase and after < len(toks) and toks[after].text == ",":  # "Dean, a former chairman, poked at ..."
+        closing = next((j for j in range(after + 1, min(len(toks), after + 12)) if not toks[j].word), None)
+        if closing is not None and toks[closing].text == ",":
+            after = closing + 1
     if not phrase or after >= len(toks) or not toks[after].word or _capital(toks[after]):
         return None
     speaker, _ = _speaker(phrase)
@@ -498,7 +506,7 @@ def _candidates(toks: list[_Tok], in_quote: bool = False) -> list[_Candidate]:
             if speaker and not quoted[i]:
                 found.append(_Candidate(2, i, speaker, "according to"))
             continue
-        stance = t.lower in _STANCE_ADJECTIVES and i > 0 and toks[i - 1].lower in ("is", "are", "was", "were") \
+        stance = t.lower in _STANCE_ADJECTIVES and _after_be(toks, i) \
             and i + 1 < len(toks) and toks[i + 1].lower in ("that", "of", "about")
         if not stance and (t.lower not in VERBS or t.text != t.lower):
             continue
@@ -616,6 +624,15 @@ _POSTMODIFIER_STARTS = frozenset("at of for in on from with by to who that which
 _NOT_OPENERS = frozenset("not to contrary more much less why whether how what when if should would could can "
                          "will may might must do does did is are was were has have had unlike like despite "
                          "rather twenty thirty forty fifty hundreds thousands dozens".split())
+
+
+def _after_be(toks: list[_Tok], index: int) -> bool:
+    """True if a form of "be" stands before ``index``, adverbs aside ("were also incensed", "is deeply worried")."""
+    k = index - 1
+    while k > 0 and toks[k].word and (toks[k].lower in ("also", "still", "now", "very", "so", "not", "increasingly")
+                                      or toks[k].lower.endswith("ly")):
+        k -= 1
+    return k >= 0 and toks[k].lower in ("is", "are", "was", "were", "remain", "remains", "remained")
 
 
 def _ends_soon(toks: list[_Tok], verb: int) -> bool:
