@@ -170,6 +170,17 @@ def test_non_prose_lines_are_not_candidates():
         "Two cranes failed on Friday, and 40 containers fell into the water, the port said."]
 
 
+def test_a_quotation_signed_after_a_dash_is_a_candidate_and_a_bare_heading_is_not():
+    text = ("Readers on the new harbor toll\n"
+            "“The toll doubles what I pay to get to work every single day.” ― Jane Okafor\n"
+            "Two cranes failed on Friday, the port said.\n")
+    sentences = split_sentences(text)
+    kept = [s.text for s, keep in zip(sentences, prose_mask(text, sentences)) if keep]
+    assert kept == ["“The toll doubles what I pay to get to work every single day.” ― Jane Okafor",
+                    "Two cranes failed on Friday, the port said."]
+    assert attribute(sentences)[1].speaker == "Jane Okafor"
+
+
 @pytest.mark.parametrize("page, headings", [
     ("givewell", ["Summary", "Modeling cost-effectiveness", "Risks to the success of the grant", "Going forward"]),
     ("slashgear", ["Power and Performance", "Range and Charging", "Interior and Technology"]),

@@ -82,7 +82,7 @@ _PREPOSITIONS = frozenset("in at on during with for from by under over since des
                           "among between against without within near until unlike like amid".split())
 # Skipped between a speaker and its verb: "X has also said", "X on Friday said".
 _BETWEEN = frozenset("isn't isn’t wasn't wasn’t hasn't hasn’t haven't haven’t didn't didn’t doesn't doesn’t "
-                     "long already publicly privately "
+                     "long already publicly privately all both "
                      "is are was were been has have had also first further later previously earlier again then often repeatedly "
                      "once would will did does do not never had just recently reportedly on last this week "
                      "month year today yesterday tonight morning afternoon evening night monday tuesday "
@@ -543,6 +543,9 @@ def _candidates(toks: list[_Tok], in_quote: bool = False) -> list[_Candidate]:
                 left = _left_phrase(toks, comma - 1)
                 if left:
                     candidates.append(left)
+            inner = _left_phrase(toks, end - 1) if len(commas) > 1 and end > 0 else None
+            if inner and inner[1] == commas[1] + 1 and _capital(inner[0][0]):
+                candidates.append(inner)  # "one of the family's lawyers, Ann Holt, said": the name between
         else:
             left = _left_phrase(toks, end)
             if left:
