@@ -76,7 +76,7 @@ def article_pages(dirs: list[Path], wanted: int) -> list[bytes]:
             url = f"http://127.0.0.1/check/{len(pages)}.html"
             page = Page(url=url, final_url=url, status=200, headers={"content-type": "text/html"}, body=body,
                         fetched_at=datetime.now(timezone.utc))
-            (item,) = process_pages([(Entry(url=url, source="check"), page)], None).items
+            (item,) = process_pages([(Entry(url=url, source="check"), page)]).items
             if item.article is not None:
                 pages.append(body)
             if len(pages) >= wanted:

@@ -254,12 +254,12 @@ def main() -> int:
               f"{r['peak_rss_mb']:>12.0f}")
     for r in results:
         stages = ", ".join(f"{k} {v:.1f}s" for k, v in r["stage_seconds"].items())
-        print(f"  {r['pages']} pages in {r['seconds']:.1f}s; stage times (extract, claims and fingerprint summed "
-              f"over workers): {stages}")
-    for r in results:  # the CPU-bound stages run single-threaded in a worker: their time is that core's CPU
+        print(f"  {r['pages']} pages in {r['seconds']:.1f}s; stage times (extract, claims, embed and fingerprint: "
+              f"CPU summed over workers): {stages}")
+    for r in results:  # the workers time their stages in thread CPU time
         per_page = ", ".join(f"{k} {1000 * r['stage_seconds'][k] / max(r['pages'], 1):.1f}"
                              for k in ("extract", "claims", "embed", "fingerprint") if k in r["stage_seconds"])
-        print(f"  {r['pages']} pages, worker stage time per page (ms; embed = claim sentence vectors): {per_page}")
+        print(f"  {r['pages']} pages, worker stage CPU per page (ms; embed = claim sentence vectors): {per_page}")
     for r in results:
         cpu = ", ".join(f"{k} {v:.1f}s" for k, v in r["cpu_seconds"].items())
         print(f"  {r['pages']} pages, CPU time: {cpu}")

@@ -276,7 +276,7 @@ def test_a_page_past_its_cpu_budget_is_too_slow_and_the_chunk_goes_on(monkeypatc
              for name in ("a", "slow", "b")]
     real(items[0][1], items[0][0])  # imports and first-call set-up are not the page's cost
     started = time.monotonic()
-    batch = workers.process_pages(items, None, budget=3.0)
+    batch = workers.process_pages(items, budget=3.0)
     assert time.monotonic() - started < 30
     outcomes = [(p.entry.url.rsplit("/", 1)[1], p.outcome.reason if p.outcome else "article") for p in batch.items]
     assert outcomes[1] == ("slow", "too-slow") and outcomes[0][1] != "too-slow" and outcomes[2][1] != "too-slow"

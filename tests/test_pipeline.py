@@ -243,3 +243,53 @@ def test_sources_validate_names_a_missing_directory(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 1
     assert f"sources[0] (drop): path: no such directory: {tmp_path / 'no-such-folder'}" in out.stderr
+
+
+class _CountingClaims:
+    """The real claim extractor, counting the article texts it is asked to score."""
+
+    def __init__(self, extractor):
+        self.extractor = extractor
+        self.scored: list[str] = []
+
+    def extract_many(self, texts):
+        self.scored.extend(text for text, _ in texts)
+        return self.extractor.extract_many(texts)
+
+
+def test_copies_are_not_scored_for_claims(web_server, es, es_url, index_prefix, stages):
+    """A copy's claims are its canonical's: the claim model runs on the original only, and only it stores claims."""
+    story = ("The harbour authority said on Friday that two of its five cranes failed during the storm and that "
+             "forty containers fell into the water near the eastern pier. Repairs will take about a month, the "
+             "authority's chief engineer told reporters. The port handled 1.2 million containers last year, a "
+             "record for the city. Union leaders said the cranes had not been inspected since 2019. ") * 2
+
+    def page(outlet: str) -> str:
+        return (f"<html><head><title>Cranes fail in the storm</title></head><body><header><a href='/'>{outlet}</a>"
+                f"</header><article><h1>Cranes fail in the storm</h1><p>{story}</p>"
+                f"<p>Officials will publish a full report next week.</p></article><footer>{outlet} news</footer>"
+                f"</body></html>")
+
+    web_server.add("/original.html", body=page("First Wire"))
+    web_server.add("/copy.html", body=page("Second Paper"))
+    _serve_feed(web_server, ["/original.html", "/copy.html"], '"v1"')
+    settings = Settings(es_url=es_url, index_prefix=index_prefix)
+    pipeline.prepare_indices(settings)
+    counting = _CountingClaims(stages.claims)
+    with pipeline.Stages(claims=stages.claims, claims_model=stages.claims_model,
+                         processor=PageProcessor(counting, workers=1)) as own:
+        report = pipeline.ingest_source(_source(web_server), settings, stages=own)
+
+    assert report.indexed == 2
+    es.indices.refresh(index=f"{index_prefix}-articles")
+    docs = {h["_source"]["url"].rsplit("/", 1)[1]: h["_source"]
+            for h in es.search(index=f"{index_prefix}-articles", size=10)["hits"]["hits"]}
+    canonical = [name for name, doc in docs.items() if doc["is_canonical"]]
+    assert len(canonical) == 1 and len(docs) == 2
+    copy = next(name for name in docs if name not in canonical)
+    assert docs[copy]["claim_count"] == 0 and docs[copy]["duplicate_of"] == docs[canonical[0]]["id"]
+    assert docs[canonical[0]]["claim_count"] > 0
+    assert len(counting.scored) == 1  # the copy never reached the model
+    stored = es.search(index=f"{index_prefix}-claims", size=100)["hits"]["hits"]
+    assert stored and {h["_source"]["article_id"] for h in stored} == {docs[canonical[0]]["id"]}
+    assert report.claims == len(stored)

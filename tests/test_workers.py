@@ -18,7 +18,7 @@ from conftest import REPO
 from newswire.claims import ClaimExtractor
 from newswire.models import Entry, Page
 from newswire.settings import Settings
-from newswire.workers import MIN_PAGES_FOR_WORKERS, PAGES_PER_TASK, PageProcessor, process_pages
+from newswire.workers import MIN_PAGES_FOR_WORKERS, PAGES_PER_TASK, PageProcessor, process_pages, score_articles
 from support.crashing import POISON, process_or_die
 from support.newssite import PAGES
 
@@ -43,26 +43,36 @@ def _items(count: int) -> list[tuple[Entry, Page]]:
 
 def _summary(processed):
     return [(p.entry.url, p.outcome and p.outcome.reason, p.article and p.article.text,
-             p.article and [(c.text, c.score, c.speaker) for c in p.article.claims],
              p.fingerprint and p.fingerprint.band_keys) for p in processed]
+
+
+def _claims_summary(claims):
+    return [[(c.text, c.score, c.speaker, c.embedding is not None) for c in found] for found in claims]
 
 
 def test_workers_give_the_inline_results(claims):
     items = _items(MIN_PAGES_FOR_WORKERS + 6)
+    inline = [p for i in range(0, len(items), PAGES_PER_TASK) for p in process_pages(items[i:i + PAGES_PER_TASK]).items]
+    articles = [p.article for p in inline if p.article]
+    texts = [(a.text, a.language) for a in articles]
     # Inline over the same sub-batches the pool gets: the int8 model's scores depend on the
     # sentences batched together (see newswire.claims.model), so the grouping must match.
-    inline = [p for i in range(0, len(items), PAGES_PER_TASK)
-              for p in process_pages(items[i:i + PAGES_PER_TASK], claims).items]
+    inline_claims = [found for i in range(0, len(texts), PAGES_PER_TASK)
+                     for found in score_articles(texts[i:i + PAGES_PER_TASK], claims).claims]
     with PageProcessor(claims, workers=2) as processor:
         pending = processor.submit(items, batch_size=len(items))
         assert processor._pool is not None and len(pending.parts) == -(-len(items) // PAGES_PER_TASK)
         pooled = [p for batch in pending.results() for p in batch.items]
+        scores = processor.score([p.article for p in pooled if p.article])
+        assert len(scores.parts) == -(-len(articles) // PAGES_PER_TASK)  # the claims were scored in the pool too
+        pooled_claims = scores.results()
         worker_pids = {pid for pid in processor._pool._processes}
     assert _summary(pooled) == _summary(inline)
+    assert _claims_summary(pooled_claims.claims) == _claims_summary(inline_claims)
+    assert set(pooled_claims.seconds) == {"claims"}
     assert worker_pids and os.getpid() not in worker_pids
     assert pooled[3].outcome.reason == "empty" and pooled[3].article is None
-    articles = [p.article for p in pooled if p.article]
-    assert len(articles) == len(items) - 1 and sum(len(a.claims) for a in articles) > 0
+    assert len(articles) == len(items) - 1 and sum(len(found) for found in pooled_claims.claims) > 0
 
 
 def test_a_page_that_kills_its_worker_fails_alone():
@@ -88,9 +98,34 @@ def test_small_batches_run_inline(claims):
     items = _items(5)
     with PageProcessor(claims, workers=2) as processor:
         [batch] = processor.submit(items, batch_size=len(items)).results()
+        articles = [p.article for p in batch.items if p.article]
+        scored = processor.score(articles).results()
         assert processor._pool is None
     assert [p.entry.url for p in batch.items] == [e.url for e, _ in items]
-    assert set(batch.seconds) == {"extract", "claims", "fingerprint"}
+    assert set(batch.seconds) == {"extract", "fingerprint"}
+    assert set(scored.seconds) == {"claims"} and len(scored.claims) == len(articles) == 4
+
+
+def test_off_the_main_thread_even_small_batches_go_to_the_workers():
+    """The CPU budget is a signal, which only the main thread takes: a source thread of `newswire run` must
+    not extract inline, unbounded, so its small batches run in the workers, under their budget and backstop."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    items = _items(5)
+    with PageProcessor(None, workers=2) as processor:
+        with ThreadPoolExecutor(max_workers=1) as thread:
+            batches = thread.submit(lambda: processor.submit(items, batch_size=len(items)).results()).result()
+        started = processor._pool is not None
+    assert started
+    assert [p.entry.url for b in batches for p in b.items] == [e.url for e, _ in items]
+
+
+def test_without_a_claim_model_every_article_gets_no_claims():
+    items = _items(5)
+    with PageProcessor(None, workers=1) as processor:
+        [batch] = processor.submit(items, batch_size=len(items)).results()
+        scored = processor.score([p.article for p in batch.items if p.article]).results()
+    assert scored.claims == [[], [], [], []] and scored.seconds == {}
 
 
 def test_workers_exit_when_their_parent_is_killed(tmp_path):

@@ -79,9 +79,11 @@ def rescore_claims(settings: Settings, extractor=None, batch_size: int = 50) -> 
                 article = Article(id=hit["_id"], url=doc.get("url", ""), source=doc.get("source", ""),
                                   text=doc.get("text", ""), language=doc.get("language"))
                 pairs.append((article, {**doc, "id": hit["_id"]}))
-            found = extractor.extract_many([(a.text, a.language) for a, _ in pairs])
-            for (article, _), claims in zip(pairs, found):
-                article.claims = claims
+            # A copy's claims are its canonical's: it is marked as done without running the model.
+            heads = [article for article, doc in pairs if doc.get("is_canonical", True)]
+            scored = dict(zip((a.id for a in heads), extractor.extract_many([(a.text, a.language) for a in heads])))
+            for article, _ in pairs:
+                article.claims = scored.get(article.id, [])
             index_claims(es, pairs, prefix)
             helpers.bulk(es, ({"_op_type": "update", "_index": articles, "_id": article.id, "doc": {
                 "claims": [claim_fields(c) for c in article.claims],

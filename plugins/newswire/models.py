@@ -189,6 +189,8 @@ class SourceReport:
     warning: str | None = None  # what an ill-formed feed was recovered from (its entries were used)
     skipped: list[ItemOutcome] = field(default_factory=list)
     failed: list[ItemOutcome] = field(default_factory=list)
+    # seconds per stage: wall time of this task's thread, except extract, fingerprint, claims and
+    # embed, the CPU time the workers spent on them (summed over workers)
     durations: dict[str, float] = field(default_factory=dict)
     freshness_lag_seconds: list[float] = field(default_factory=list)
     started_at: datetime | None = None

@@ -41,7 +41,7 @@ from newswire.models import Article, Entry, Fingerprint, ItemOutcome, Page, RunR
 from newswire.settings import Settings
 from newswire.sources import discover
 from newswire.sources.directory import read_entry
-from newswire.workers import PageProcessor, PendingChunk, Processed
+from newswire.workers import PageProcessor, PendingChunk, PendingScores, Processed
 
 if TYPE_CHECKING:
     from newswire.claims import ClaimExtractor
@@ -52,7 +52,7 @@ TASK_FAILED = "task failed after its retries: see its Airflow log"
 PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.5"
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")  # others fail before their body is read
 CHUNK_SIZE = 50  # entries fetched, extracted and indexed together: memory stays flat however long the feed
-CHUNKS_IN_FLIGHT = 2  # chunks handed to the workers before this thread stores the oldest
+CHUNKS_IN_FLIGHT = 2  # chunks being extracted before this thread settles the oldest
 UNREFRESHED = BulkOptions(refresh=False)
 NEW_ARTICLES = BulkOptions(create=True)  # an article another source wrote first is left as it is
 PARALLEL_SOURCES = 4  # sources `newswire run` ingests at once, as the DAG's max_active_tis_per_dagrun
@@ -215,11 +215,23 @@ def _ingest_entries(es: Elasticsearch, source: SourceConfig, entries: list[Entry
                     report: SourceReport, timed: _Timer, prefix: str, now: datetime) -> bool:
     """Fetch, process and store new entries chunk by chunk; False if any write was refused.
 
-    While the workers process a chunk, this thread stores the one before and fetches the next.
+    A chunk goes through two rounds of work in the workers: extraction, then (after dedup,
+    for the articles that head their story) claims. While the workers run those, this thread
+    stores the chunk before, settles the next one and fetches a third, so the workers never
+    wait for it. Chunks are settled (deduplicated) in order, each after the one before was
+    stored, so a copy of an article of an earlier chunk finds it in the index.
     """
     stored_all = True
     taken: set[str] = set()  # article ids of this run, across chunks
-    in_flight: deque[PendingChunk] = deque()
+    extracting: deque[PendingChunk] = deque()
+    scoring: deque[_Settled] = deque()
+
+    def advance() -> bool:
+        stored = _store_chunk(es, scoring.popleft(), report, timed, prefix, stages) if scoring else True
+        if extracting:
+            scoring.append(_settle_chunk(es, source, extracting.popleft(), report, timed, prefix, now, stages, taken))
+        return stored
+
     try:
         for start in range(0, len(entries), CHUNK_SIZE):
             chunk = entries[start:start + CHUNK_SIZE]
@@ -232,28 +244,43 @@ def _ingest_entries(es: Elasticsearch, source: SourceConfig, entries: list[Entry
                 else:
                     fetched.append((entry, page))
             report.fetched += len(fetched)
-            in_flight.append(stages.processor.submit(fetched, batch_size=len(entries),
-                                                     page_budget=source.page_timeout.total_seconds()))
-            if len(in_flight) > CHUNKS_IN_FLIGHT:
-                stored_all &= _store_chunk(es, source, in_flight.popleft(), report, timed, prefix, now, stages, taken)
-        while in_flight:
-            stored_all &= _store_chunk(es, source, in_flight.popleft(), report, timed, prefix, now, stages, taken)
+            extracting.append(stages.processor.submit(fetched, batch_size=len(entries),
+                                                      page_budget=source.page_timeout.total_seconds()))
+            if len(extracting) > CHUNKS_IN_FLIGHT:
+                stored_all &= advance()
+        while extracting or scoring:
+            stored_all &= advance()
     finally:
-        for pending in in_flight:  # an error above: nothing more is waited for
+        for pending in extracting:  # an error above: nothing more is waited for
             pending.cancel()
+        for settled in scoring:
+            settled.scores.cancel()
     return stored_all
 
 
-def _store_chunk(es: Elasticsearch, source: SourceConfig, pending: PendingChunk, report: SourceReport,
-                 timed: _Timer, prefix: str, now: datetime, stages: Stages, taken: set[str]) -> bool:
-    """Wait for a chunk's processing, then cluster and write it; False if any write was refused."""
+@dataclass(frozen=True, slots=True)
+class _Settled:
+    """A chunk after extraction and dedup: its new articles with their fingerprints, clusters and entries,
+    and the pending claims of those that head their story (``scored``, in order)."""
+
+    articles: list[Article]
+    fingerprints: dict[str, Fingerprint]
+    clusters: dict[str, dict]
+    entries: dict[str, Entry]
+    scored: list[str]
+    scores: PendingScores
+
+
+def _settle_chunk(es: Elasticsearch, source: SourceConfig, pending: PendingChunk, report: SourceReport,
+                  timed: _Timer, prefix: str, now: datetime, stages: Stages, taken: set[str]) -> _Settled:
+    """Wait for a chunk's extraction, report what is not an article, cluster the rest, and start scoring the claims
+    of the articles that head their story (a copy's claims are its canonical's)."""
     with timed("wait"):  # time this thread waited for the CPU-bound stages
         batches = pending.results()
     processed: list[Processed] = []
     for batch in batches:
         processed.extend(batch.items)
-        for stage, seconds in batch.seconds.items():
-            report.durations[stage] = round(report.durations.get(stage, 0.0) + seconds, 4)
+        _add_seconds(report, batch.seconds)
     articles: list[Article] = []
     entry_of: dict[str, Entry] = {}
     fingerprints: dict[str, Fingerprint] = {}
@@ -273,10 +300,31 @@ def _store_chunk(es: Elasticsearch, source: SourceConfig, pending: PendingChunk,
     if rejected:
         with timed("state"):
             remember_rejected(es, rejected, source.name, now, now + source.remember_rejected, prefix)
-    if not articles:
+    clusters: dict[str, dict] = {}
+    if articles:
+        with timed("dedup"):
+            clusters = assign_clusters(es, [(a, fingerprints[a.id]) for a in articles], prefix)
+    heads = [a for a in articles if clusters.get(a.id, {}).get("is_canonical", True)]
+    return _Settled(articles=articles, fingerprints=fingerprints, clusters=clusters, entries=entry_of,
+                    scored=[a.id for a in heads], scores=stages.processor.score(heads))
+
+
+def _add_seconds(report: SourceReport, seconds: dict[str, float]) -> None:
+    for stage, spent in seconds.items():
+        report.durations[stage] = round(report.durations.get(stage, 0.0) + spent, 4)
+
+
+def _store_chunk(es: Elasticsearch, settled: _Settled, report: SourceReport, timed: _Timer, prefix: str,
+                 stages: Stages) -> bool:
+    """Wait for a settled chunk's claims, then write its articles and claims; False if any write was refused."""
+    with timed("wait"):
+        scores = settled.scores.results()
+    _add_seconds(report, scores.seconds)
+    if not settled.articles:
         return True
-    with timed("dedup"):
-        clusters = assign_clusters(es, [(a, fingerprints[a.id]) for a in articles], prefix)
+    claims_of = dict(zip(settled.scored, scores.claims))
+    articles = [replace(a, claims=claims_of.get(a.id, [])) for a in settled.articles]
+    entry_of, fingerprints, clusters = settled.entries, settled.fingerprints, settled.clusters
     with timed("index"):
         written_at = datetime.now(timezone.utc)  # indexed_at: the write time, not the batch's start
         docs = [article_document(a, fingerprints[a.id], clusters.get(a.id), indexed_at=written_at,

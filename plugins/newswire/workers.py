@@ -1,9 +1,12 @@
-"""The CPU-bound part of a batch (extract, score claims, fingerprint), in this process or in worker processes.
+"""The CPU-bound part of a batch (extract and fingerprint, then score claims), in this process or in worker processes.
 
 Fetching and indexing wait on the network; extraction, the claim model and MinHash keep a
-core busy. ``PageProcessor`` runs :func:`process_pages` on sub-batches of fetched pages,
-either inline or in a pool of worker processes (one claim model per worker), so the
-pipeline can fetch and index one chunk while the workers process the next.
+core busy. ``PageProcessor`` runs :func:`process_pages` (extraction and MinHash) on
+sub-batches of fetched pages, and :func:`score_articles` (the claim model and the claim
+vectors) on the articles that head their story, either inline or in a pool of worker
+processes (one claim model per worker), so the pipeline can fetch and index one chunk while
+the workers process the next. Claims are scored after dedup because a copy's claims are its
+canonical's: scoring copies cost as much as scoring originals and stored nothing.
 
 The pool uses the ``spawn`` start method: the pipeline's process holds HTTP and
 Elasticsearch connections and, under Airflow, threads, none of which survive a ``fork``
@@ -38,7 +41,7 @@ from typing import TYPE_CHECKING
 
 from newswire.dedup import fingerprint
 from newswire.extract import extract_page
-from newswire.models import Article, Entry, Fingerprint, ItemOutcome, Page
+from newswire.models import Article, Claim, Entry, Fingerprint, ItemOutcome, Page
 
 if TYPE_CHECKING:
     from newswire.claims import ClaimExtractor
@@ -53,6 +56,8 @@ PAGES_PER_TASK = 8
 MIN_PAGES_FOR_WORKERS = 24
 #: Default processing budget per page, seconds of CPU (extraction of a 5 MB page takes a few).
 PAGE_BUDGET = 30.0
+#: Wall-clock allowance per article for scoring its claims in a worker, before the parent scores them itself.
+SCORE_BUDGET = 30.0
 #: Wall-clock allowance on top of the budget before the parent gives up on a worker (a busy machine).
 BACKSTOP_SLACK = 60.0
 #: How long fresh workers may take to start (a Python start-up and a model load, on a loaded
@@ -103,7 +108,7 @@ def _too_slow(entry: Entry, detail: str) -> "Processed":
 class Processed:
     """One fetched page after the CPU-bound stages.
 
-    ``article`` is set for a page that is an article (with its claims and ``fingerprint``);
+    ``article`` is set for a page that is an article (with its ``fingerprint``; claims come later);
     otherwise ``outcome`` says why not: ``skipped`` for a page that is not an article,
     ``failed`` for an extractor crash.
     """
@@ -118,20 +123,19 @@ class Processed:
 
 @dataclass(kw_only=True, slots=True)
 class ProcessedBatch:
-    """The pages of one sub-batch, in input order, and the seconds each stage took on them."""
+    """The pages of one sub-batch, in input order, and the CPU seconds each stage took on them."""
 
     items: list[Processed]
     seconds: dict[str, float]
 
 
-def process_pages(items: list[tuple[Entry, Page]], claims: ClaimExtractor | None,
-                  budget: float | None = PAGE_BUDGET, embedder: ClaimEmbedder | None = None) -> ProcessedBatch:
-    """Extract each page, then score the claims of all its articles together and fingerprint them.
+def process_pages(items: list[tuple[Entry, Page]], budget: float | None = PAGE_BUDGET) -> ProcessedBatch:
+    """Extract each page and fingerprint its article; ``seconds`` holds each stage's CPU time (this thread's).
 
     Never raises for one bad page: an extractor crash is that page's failed outcome, a page
     whose extraction spends more than ``budget`` CPU seconds is ``too-slow``.
     """
-    started = time.perf_counter()
+    started = time.thread_time()
     results: list[Processed] = []
     for entry, page in items:
         try:
@@ -150,25 +154,40 @@ def process_pages(items: list[tuple[Entry, Page]], claims: ClaimExtractor | None
                                      urls=(page.final_url, article.canonical_url)))
             continue
         results.append(Processed(entry=entry, article=article))
-    seconds = {"extract": time.perf_counter() - started}
-    articles = [r.article for r in results if r.article is not None]
-    if claims is not None and articles:
-        started = time.perf_counter()
-        # One model call for the whole sub-batch: sentences are sorted by length across
-        # articles, so batches carry little padding.
-        for article, found in zip(articles, claims.extract_many([(a.text, a.language) for a in articles])):
-            article.claims = found
-        seconds["claims"] = time.perf_counter() - started
-        if embedder is not None:  # the claims' sentence vectors, for claim groups
-            started = time.perf_counter()
-            embedder.embed_claims([c for a in articles for c in a.claims])
-            seconds["embed"] = time.perf_counter() - started
-    started = time.perf_counter()
+    seconds = {"extract": time.thread_time() - started}
+    started = time.thread_time()
     for result in results:
         if result.article is not None:
             result.fingerprint = fingerprint(result.article.text)
-    seconds["fingerprint"] = time.perf_counter() - started
+    seconds["fingerprint"] = time.thread_time() - started
     return ProcessedBatch(items=results, seconds=seconds)
+
+
+@dataclass(kw_only=True, slots=True)
+class ScoredBatch:
+    """The claims of each article of one sub-batch, in input order, and the CPU seconds each stage took."""
+
+    claims: list[list[Claim]]
+    seconds: dict[str, float]
+
+
+def score_articles(texts: list[tuple[str, str | None]], claims: ClaimExtractor,
+                   embedder: ClaimEmbedder | None = None) -> ScoredBatch:
+    """The claims (with their sentence vectors when ``embedder`` is given) of each (text, language).
+
+    ``seconds`` holds each stage's CPU time (this thread's: onnxruntime runs on it with one thread).
+
+    One model call for the whole sub-batch: sentences are sorted by length across articles,
+    so batches carry little padding.
+    """
+    started = time.thread_time()
+    found = claims.extract_many(texts)
+    seconds = {"claims": time.thread_time() - started}
+    if embedder is not None:  # the claims' sentence vectors, for claim groups
+        started = time.thread_time()
+        embedder.embed_claims([c for article_claims in found for c in article_claims])
+        seconds["embed"] = time.thread_time() - started
+    return ScoredBatch(claims=found, seconds=seconds)
 
 
 def default_workers() -> int:
@@ -208,7 +227,11 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _process_in_worker(items: list[tuple[Entry, Page]], budget: float | None = PAGE_BUDGET) -> ProcessedBatch:
-    return process_pages(items, _worker_claims, budget, _worker_embedder)
+    return process_pages(items, budget)
+
+
+def _score_in_worker(texts: list[tuple[str, str | None]]) -> ScoredBatch:
+    return score_articles(texts, _worker_claims, _worker_embedder)
 
 
 @contextmanager
@@ -268,6 +291,52 @@ class PendingChunk:
             future.cancel()
 
 
+class PendingScores:
+    """The claims of articles handed to ``PageProcessor.score``: each part, a sub-batch of (text, language), and
+    its future."""
+
+    def __init__(self, processor: "PageProcessor", parts: list[tuple[list[tuple[str, str | None]], Future[ScoredBatch]]],
+                 deadline: float | None = None):
+        self.processor = processor
+        self.parts = parts
+        self.deadline = deadline
+
+    def results(self) -> ScoredBatch:
+        """The claims of every article in input order (waits for them), and the seconds per stage summed.
+
+        A part whose worker died or passed the backstop is scored again in this process: the
+        claim model runs on text the extractor already bounded, so it cannot hang on a page.
+        """
+        claims: list[list[Claim]] = []
+        seconds: dict[str, float] = {}
+        for texts, future in self.parts:
+            timeout = None if self.deadline is None else max(self.deadline - time.monotonic(), 0.0)
+            try:
+                batch = future.result(timeout=timeout)
+            except FutureTimeout:
+                log.error("claim scoring passed the chunk's time backstop; replacing the workers")
+                self.processor.kill(self.processor._pool)
+                batch = score_articles(texts, self.processor.claims, self.processor.embedder)
+            except (BrokenProcessPool, CancelledError):
+                log.error("a worker died scoring claims; scoring them in this process")
+                batch = score_articles(texts, self.processor.claims, self.processor.embedder)
+            claims.extend(batch.claims)
+            for stage, spent in batch.seconds.items():
+                seconds[stage] = seconds.get(stage, 0.0) + spent
+        return ScoredBatch(claims=claims, seconds=seconds)
+
+    def cancel(self) -> None:
+        for _, future in self.parts:
+            future.cancel()
+
+
+def _done(value) -> Future:
+    """A future that already holds ``value``."""
+    future: Future = Future()
+    future.set_result(value)
+    return future
+
+
 class PageProcessor:
     """Runs ``process_pages`` over a chunk, inline or split across worker processes.
 
@@ -299,7 +368,11 @@ class PageProcessor:
             return self._submit_chunk(items, batch_size, page_budget)
 
     def _submit_chunk(self, items: list[tuple[Entry, Page]], batch_size: int, page_budget: float | None) -> PendingChunk:
-        if self.workers > 1 and batch_size >= MIN_PAGES_FOR_WORKERS:
+        # Off the main thread (the sources of `newswire run`) a page's CPU budget cannot be
+        # enforced inline (signals reach the main thread only), so even a small batch goes to
+        # the workers, whose budget and backstop hold.
+        off_main = threading.current_thread() is not threading.main_thread()
+        if self.workers > 1 and (batch_size >= MIN_PAGES_FOR_WORKERS or off_main):
             parts = [items[i:i + PAGES_PER_TASK] for i in range(0, len(items), PAGES_PER_TASK)]
             try:
                 try:
@@ -313,10 +386,36 @@ class PageProcessor:
                 self.workers = 1
         done: Future[ProcessedBatch] = Future()
         try:
-            done.set_result(process_pages(items, self.claims, page_budget, self.embedder))
+            done.set_result(process_pages(items, page_budget))
         except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
             done.set_exception(exc)
         return PendingChunk(self, None, [(items, done)])
+
+    def score(self, articles: list[Article]) -> "PendingScores":
+        """Start scoring the claims of ``articles``; ``results()`` gives them in input order.
+
+        Runs in the workers when they are running (the batch was large enough to start them),
+        else inline. Without a claim model there is nothing to score: every article gets none.
+        """
+        texts = [(a.text, a.language) for a in articles]
+        if self.claims is None or not texts:
+            return PendingScores(self, [(texts, _done(ScoredBatch(claims=[[] for _ in texts], seconds={})))])
+        with self._lock:
+            if self._pool is not None:
+                parts = [texts[i:i + PAGES_PER_TASK] for i in range(0, len(texts), PAGES_PER_TASK)]
+                try:
+                    with _main_module_hidden():
+                        futures = [(part, self._pool.submit(_score_in_worker, part)) for part in parts]
+                    return PendingScores(self, futures, deadline=self._backstop(len(texts), SCORE_BUDGET))
+                except BrokenProcessPool:  # a worker died since: score here
+                    self.close(wait=False)
+            return PendingScores(self, [(texts, _done(score_articles(texts, self.claims, self.embedder)))])
+
+    def _backstop(self, items: int, budget: float) -> float:
+        """When work of ``items`` items handed to the pool now should be done at the latest, queue included."""
+        rounds = -(-items // max(self.workers, 1)) + PAGES_PER_TASK
+        self._backlog_until = max(time.monotonic(), self._backlog_until) + rounds * budget
+        return self._backlog_until + BACKSTOP_SLACK
 
     def isolate(self, items: list[tuple[Entry, Page]], broken: ProcessPoolExecutor | None,
                 budget: float | None = PAGE_BUDGET) -> list[ProcessedBatch]:
@@ -362,11 +461,9 @@ class PageProcessor:
         if budget is not None:
             # The backstop: every page of the chunk run in turn on too few workers, each
             # taking its whole budget, after whatever was queued before it.
-            pages = sum(len(part) for part in parts)
-            rounds = -(-pages // max(self.workers, 1)) + PAGES_PER_TASK
-            now = time.monotonic() + (WORKER_START_TIMEOUT if starting else 0.0)
-            self._backlog_until = max(now, self._backlog_until) + rounds * budget
-            deadline = self._backlog_until + BACKSTOP_SLACK
+            if starting:
+                self._backlog_until = max(self._backlog_until, time.monotonic() + WORKER_START_TIMEOUT)
+            deadline = self._backstop(sum(len(part) for part in parts), budget)
         return PendingChunk(self, self._pool, futures, budget, deadline)
 
     def _submit(self, items: list[tuple[Entry, Page]], budget: float | None = PAGE_BUDGET) -> Future[ProcessedBatch]:
