@@ -181,6 +181,15 @@ def test_a_quotation_signed_after_a_dash_is_a_candidate_and_a_bare_heading_is_no
     assert attribute(sentences)[1].speaker == "Jane Okafor"
 
 
+def test_a_paragraph_signed_after_a_dash_is_the_signer_s_words_throughout():
+    text = ("”The toll doubles what I pay to get to work. It hurts the families on the coast. "
+            "Nobody asked us.” ― Jane Okafor\n"
+            "The port opened in 1901.\n")
+    sentences = split_sentences(text)
+    speakers = [a.speaker for a in attribute(sentences)]
+    assert speakers[:-1] == ["Jane Okafor"] * (len(sentences) - 1) and speakers[-1] is None
+
+
 @pytest.mark.parametrize("page, headings", [
     ("givewell", ["Summary", "Modeling cost-effectiveness", "Risks to the success of the grant", "Going forward"]),
     ("slashgear", ["Power and Performance", "Range and Charging", "Interior and Technology"]),

@@ -831,10 +831,29 @@ def _quoted(text: str) -> bool:
 
 
 def _carry_quotations(sentences: list[Sentence], results: list[Attribution]) -> None:
+    _signed_paragraphs(sentences, results)
     runs = _quotation_runs(sentences)
     _share_within_runs(runs, results)
     _quoted_from_neighbours(sentences, results)
     _share_within_runs(runs, results)  # a run whose opening sentence took a neighbour's speaker
+
+
+def _signed_paragraphs(sentences: list[Sentence], results: list[Attribution]) -> None:
+    """A paragraph that opens with a quote mark and ends with a signature ("... .” ― Jane Doe") is
+    that person's words throughout, however many sentences the quotation runs over."""
+    last: dict[int, int] = {}
+    first: dict[int, int] = {}
+    for index, sentence in enumerate(sentences):
+        first.setdefault(sentence.paragraph, index)
+        last[sentence.paragraph] = index
+    for paragraph, end in last.items():
+        signed = results[end]
+        begin = first[paragraph]
+        if signed.verb != "―" or not signed.speaker or sentences[begin].text[:1] not in "“”\"":
+            continue
+        for i in range(begin, end):
+            if results[i].speaker is None:
+                results[i].speaker, results[i].verb, results[i].quote = signed.speaker, signed.verb, True
 
 
 def _quotation_runs(sentences: list[Sentence]) -> list[list[int]]:
