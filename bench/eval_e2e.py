@@ -25,8 +25,10 @@ script prints, against the data's own truth:
 * article recall: true articles indexed / true articles served (every served page except traps);
 * end-to-end body F1 on the benchmark pages (missing article = 0), beside plain
   ``trafilatura.extract`` on the same pages; the trafilatura-eval segment F1 the same way;
-* title exact match (where the data gives a title), date accuracy against the page's own
-  metadata date (the annotation, or the page's standard date markup) or else the feed's date;
+* title exact match (where the data gives a title); date accuracy against the days the page
+  states in standard markup (``stated_dates``: published-date ``<meta>``, JSON-LD and microdata
+  ``datePublished``, ``<time pubdate>``), read by this script and never by newswire's code, or
+  else the day the feed states; beside it, agreement with trafilatura-eval's annotated dates;
 * canonical correctness (the original's document is its cluster's canonical), cluster pair
   precision and recall;
 * run-report counts minus index counts (indexed, duplicates): must be 0;
@@ -48,7 +50,7 @@ import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -60,17 +62,12 @@ SHARED = next((p / "shared" / "data" for p in (REPO.parent, REPO.parent.parent) 
 DEFAULT_DATA = [SHARED / "article-extraction-benchmark", SHARED / "trafilatura-eval", SHARED / "neardup-news"]
 sys.path[:0] = [str(REPO / "tests"), str(REPO / "bench")]
 
-from eval_extraction import aggregate, page_counts, segment_counts, segment_scores  # noqa: E402
+from eval_extraction import aggregate, page_counts, segment_counts, segment_scores, shingles  # noqa: E402
 
 HARD_NEGATIVES = ("same-story", "same-boilerplate", "stock-paragraphs")
 BASE_DATE = datetime(2026, 11, 2, 6, 0, tzinfo=timezone.utc)  # feed date of originals; copies come later
 COPY_DELAY = timedelta(hours=6)
 PREFIX = "e2e"
-# Page date markup any publisher may use (Open Graph/article, schema.org, Dublin Core, common CMS names).
-DATE_META = ("article:published_time", "article:published", "og:published_time", "datepublished", "dc.date.issued", "dc.date",
-             "dcterms.created", "date", "pubdate", "publishdate", "publish-date", "sailthru.date",
-             "parsely-pub-date", "citation_publication_date")
-JSONLD_DATE = re.compile(r'"datePublished"\s*:\s*"([0-9]{4}-[0-9]{2}-[0-9]{2})')
 
 
 @dataclass(kw_only=True)
@@ -84,9 +81,11 @@ class Item:
     channel: str = ""  # rss | atom | folder
     path: str = ""  # URL path on the site, or the file name in the folder
     truth_body: str | None = None  # AEB: the expected article body
+    shingles: set = field(default_factory=set)  # AEB: word 5-grams of truth_body
     segments: dict | None = None  # trafilatura-eval: with/without
     title: str | None = None
-    page_date: str | None = None  # YYYY-MM-DD from the page's own metadata
+    page_dates: set[str] = field(default_factory=set)  # YYYY-MM-DD the page's markup states (stated_dates)
+    annotated_date: str | None = None  # trafilatura-eval's annotation of the page's date, when valid
     feed_date: datetime | None = None
     cluster: str = ""  # gold cluster
     original: bool = True  # the first report of its cluster
@@ -94,31 +93,96 @@ class Item:
     also: list[str] = field(default_factory=list)  # other spellings: listed by other sources, or served under
 
 
-def _page_date(html: bytes) -> str | None:
-    """The page's own publication date from standard markup, YYYY-MM-DD; None if it states none."""
+# The publication date as pages state it in standard markup: <meta> names of Open Graph's article,
+# schema.org microdata, Dublin Core, PRISM, Highwire (citation_*) and common CMS/analytics tags.
+# The truth is read here, by this script alone (never by newswire's date code), so the product
+# cannot grade itself.
+PUBLISHED_META = frozenset((
+    "article:published_time", "article:published", "og:article:published_time", "og:published_time",
+    "published_time", "og:pubdate", "datepublished", "dc.date.issued", "dcterms.issued", "dc.date.created",
+    "dcterms.created", "dc.date", "dcterms.date", "dc:date", "dcterms:created", "date", "pubdate", "publishdate",
+    "publish-date", "publish_date", "pub_date", "published", "published_at", "sailthru.date", "parsely-pub-date",
+    "citation_publication_date", "citation_date", "prism.publicationdate",
+))
+_ISO_DAY = re.compile(r"((?:19|20)[0-9]{2})[-/]?([01][0-9])[-/]?([0-3][0-9])(?![0-9])")
+_WORDY_DAY = re.compile(r"\b([a-z]{3})[a-z]*\.? ([0-3]?[0-9])(?:st|nd|rd|th)?,? ((?:19|20)[0-9]{2})\b"
+                        r"|\b([0-3]?[0-9])\.? ([a-z]{3})[a-z]*\.?,? ((?:19|20)[0-9]{2})\b", re.I)
+_MONTHS = {m: n for n, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
+EARLIEST_DAY = date(1995, 1, 1)  # before the web had news pages: a placeholder such as 0001-01-01
+
+
+def parse_day(value: str) -> str | None:
+    """YYYY-MM-DD of a date value as markup writes it (ISO 8601 and its variants, or "November 20, 2019")."""
+    value = " ".join(value.split())[:100]
+    found = _ISO_DAY.match(value)
+    if found:
+        year, month, day = map(int, found.groups())
+    else:
+        wordy = _WORDY_DAY.search(value)
+        if not wordy:
+            return None
+        name, day, year = (wordy[1], wordy[2], wordy[3]) if wordy[1] else (wordy[5], wordy[4], wordy[6])
+        month, day, year = _MONTHS.get(name.lower(), 0), int(day), int(year)
+    try:
+        stated = date(year, month, day)
+    except ValueError:
+        return None
+    return stated.isoformat() if EARLIEST_DAY <= stated <= date.today() else None
+
+
+def _jsonld_published(data, depth: int = 0) -> list[str]:
+    """datePublished of the page's own JSON-LD entities: top-level objects, lists and @graph members
+    (a datePublished nested deeper belongs to a comment, a review or a linked work)."""
+    if depth > 3:
+        return []
+    if isinstance(data, list):
+        return [d for node in data[:100] for d in _jsonld_published(node, depth + 1)]
+    if not isinstance(data, dict):
+        return []
+    found = [data["datePublished"]] if isinstance(data.get("datePublished"), str) else []
+    return found + _jsonld_published(data.get("@graph"), depth + 1)
+
+
+def stated_dates(html: bytes) -> set[str]:
+    """Every publication day the page states in standard markup: published-date <meta>, JSON-LD
+    datePublished, microdata datePublished (of the page's work, not of a reader's comment) and
+    <time pubdate>. Empty if none."""
     from lxml import html as lxml_html
 
     try:
-        tree = lxml_html.fromstring(html[:2_000_000])
-    except (ValueError, TypeError, Exception):  # noqa: BLE001 - unparsable page: no metadata
-        return None
+        tree = lxml_html.fromstring(html[:5_000_000])
+    except (ValueError, TypeError, Exception):  # noqa: BLE001 - unparsable page: it states nothing
+        return set()
+    values: list[str] = []
     for meta in tree.iter("meta"):
         names = " ".join(meta.get(a) or "" for a in ("property", "name", "itemprop")).lower().split()
-        if any(name in DATE_META for name in names):
-            value = (meta.get("content") or "").strip()
-            if re.match(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-                return value[:10]
+        if any(name in PUBLISHED_META for name in names):
+            values.append(meta.get("content") or "")
     for script in tree.iter("script"):
-        if (script.get("type") or "").lower() == "application/ld+json" and script.text:
-            found = JSONLD_DATE.search(script.text[:200_000])
-            if found:
-                return found.group(1)
-    for node in tree.iter("time"):
-        if node.get("pubdate") is not None or "published" in (node.get("itemprop") or "").lower():
-            value = (node.get("datetime") or "").strip()
-            if re.match(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-                return value[:10]
-    return None
+        if (script.get("type") or "").strip().lower() == "application/ld+json" and script.text:
+            try:
+                values += _jsonld_published(json.loads(script.text[:1_000_000]))
+            except ValueError:
+                continue
+    for node in tree.iter():
+        if not isinstance(node.tag, str) or _in_user_item(node):
+            continue
+        if "datepublished" in (node.get("itemprop") or "").lower().split() and node.tag != "meta":
+            values.append(node.get("datetime") or node.get("content") or node.text_content())
+        elif node.tag == "time" and node.get("pubdate") is not None:
+            values.append(node.get("datetime") or node.text_content())
+    return {day for day in map(parse_day, values) if day}
+
+
+USER_ITEMS = ("comment", "usercomments", "review", "answer", "question")
+
+
+def _in_user_item(node) -> bool:
+    """The microdata item this element belongs to is a reader's comment, review or answer, not the page's work."""
+    for ancestor in node.iterancestors():
+        if ancestor.get("itemscope") is not None:
+            return (ancestor.get("itemtype") or "").rstrip("/").rsplit("/", 1)[-1].lower() in USER_ITEMS
+    return False
 
 
 def _rows(path: Path) -> list[dict]:
@@ -140,7 +204,8 @@ def load_sets(dirs: list[Path], limit: int | None) -> list[Item]:
             html = gzip.decompress((data / row["html"]).read_bytes())
             if "articleBody" in row:
                 item = Item(key=f"aeb-{row['id'][:16]}", dataset="aeb", body=html, content_type="text/html",
-                            truth_body=row["articleBody"], page_date=_page_date(html))
+                            truth_body=row["articleBody"], page_dates=stated_dates(html),
+                            shingles=set(shingles(row["articleBody"], 5)))
                 item.cluster = item.key
                 aeb_pages.append(item)
             else:
@@ -148,12 +213,22 @@ def load_sets(dirs: list[Path], limit: int | None) -> list[Item]:
                 item = Item(key=f"traf-{row['id']}", dataset="traf", body=html, content_type="text/html",
                             segments={"with": row["with"], "without": row["without"]},
                             title=meta.get("title") or None,
-                            page_date=(meta.get("date") or None) if "date" in meta else _page_date(html))
+                            page_dates=stated_dates(html), annotated_date=parse_day(meta.get("date") or ""))
                 item.cluster = item.key
             items.append(item)
     if neardup is not None:
         items.extend(_neardup_items(neardup, aeb_pages, limit))
     return items
+
+
+def _source_page(body: str, pages: list[Item], share: float = 0.8) -> Item | None:
+    """The benchmark page whose true body holds this text: most of its word 5-grams, whatever the
+    whitespace and quotes (a prefix test missed originals whose first line was re-wrapped)."""
+    own = set(shingles(body, 5))
+    if not own:
+        return None
+    best = max(pages, key=lambda page: len(own & page.shingles), default=None)
+    return best if best is not None and len(own & best.shingles) >= share * len(own) else None
 
 
 def _neardup_items(data: Path, aeb_pages: list[Item], limit: int | None) -> list[Item]:
@@ -172,14 +247,14 @@ def _neardup_items(data: Path, aeb_pages: list[Item], limit: int | None) -> list
         title = None if is_html else text.split("\n", 1)[0].strip() or None
         if row["kind"] == "original":
             body = text.split("\n", 2)[2] if text.count("\n") >= 2 else text
-            page = next((item for item in aeb_pages if body[:150].strip() and body[:150] in item.truth_body), None)
+            page = _source_page(body, aeb_pages)
             if page is not None:  # (its first line is no title: the page's own title is unknown here)
                 gold[row["cluster"]] = page.cluster
                 continue  # the benchmark page is this story's original report
         out.append(Item(key=f"nd-{row['doc']}", dataset="neardup", body=raw,
                         content_type="text/html" if is_html else "text/plain; charset=utf-8",
                         title=title, cluster=row["cluster"], original=row["kind"] in ("original", *HARD_NEGATIVES),
-                        page_date=_page_date(raw) if is_html else None))
+                        page_dates=stated_dates(raw) if is_html else set()))
         out[-1].segments = {"kind": row["kind"]}
     for item in out:
         item.cluster = gold.get(item.cluster, f"nd-{item.cluster}")
@@ -361,11 +436,12 @@ def _match(items: list[Item], docs: list[dict]) -> dict[str, dict]:
     return found
 
 
-def _date_ok(truth: str, published: str | None) -> bool:
+def _date_ok(truth: set[str], published: str | None) -> bool:
+    """The indexed date is one of the stated days, read in its own time zone or in UTC."""
     if not published:
         return False
     stamp = datetime.fromisoformat(published.replace("Z", "+00:00"))
-    return truth in (published[:10], stamp.astimezone(timezone.utc).date().isoformat())
+    return bool(truth & {published[:10], stamp.astimezone(timezone.utc).date().isoformat()})
 
 
 def _pairs(labels: dict[str, str]) -> set[tuple[str, str]]:
@@ -397,14 +473,20 @@ def score(items: list[Item], docs: list[dict], wrong: dict[str, list[str]] | Non
     out["title_exact"] = sum(i.key in found and (found[i.key].get("title") or "").strip() == i.title.strip()
                              for i in titled) / max(1, len(titled))
     out["titles_scored"] = len(titled)
-    dated = [(i, i.page_date or (i.feed_date.date().isoformat() if i.feed_date else None)) for i in items]
+    # Truth: the days the page's markup states, else the day its feed states; pages with neither are not scored.
+    dated = [(i, i.page_dates or ({i.feed_date.date().isoformat()} if i.feed_date else set())) for i in items]
     dated = [(i, truth) for i, truth in dated if truth]
     out["date_correct"] = sum(i.key in found and _date_ok(t, found[i.key].get("published")) for i, t in dated) / max(
         1, len(dated))
     out["dates_scored"] = len(dated)
-    wrong["date"] = [f"{i.key}: truth {t} ({'page' if i.page_date else 'feed'}), indexed "
+    out["dates_from_page"] = sum(bool(i.page_dates) for i, _ in dated)
+    wrong["date"] = [f"{i.key}: truth {'/'.join(sorted(t))} ({'page' if i.page_dates else 'feed'}), indexed "
                      f"{found[i.key].get('published')} ({found[i.key].get('date_source')})"
                      for i, t in dated if i.key in found and not _date_ok(t, found[i.key].get("published"))]
+    annotated = [i for i in items if i.annotated_date]  # a second, human truth (trafilatura-eval only)
+    out["date_annotation"] = sum(i.key in found and _date_ok({i.annotated_date}, found[i.key].get("published"))
+                                 for i in annotated) / max(1, len(annotated))
+    out["dates_annotated"] = len(annotated)
     wrong["title"] = [f"{i.key}: truth {i.title!r}, indexed {found[i.key].get('title')!r}" for i in titled
                       if i.key in found and (found[i.key].get("title") or "").strip() != i.title.strip()]
     by_cluster = defaultdict(list)
@@ -543,7 +625,10 @@ def _print(items, scores, plain, plain_seconds, first, second, first_seconds, re
               f"   delta {scores['segment_f1'] - plain['segment_f1']:+.3f}  (trafilatura-eval pages)")
     print(f"title exact match            {scores['title_exact']:.3f}  ({scores['titles_scored']} with a title)")
     print(f"date correct                 {scores['date_correct']:.3f}  ({scores['dates_scored']} with a page or "
-          f"feed date)")
+          f"feed date; {scores['dates_from_page']} from the page's markup)")
+    if scores["dates_annotated"]:
+        print(f"date = annotation            {scores['date_annotation']:.3f}  ({scores['dates_annotated']} trafilatura-eval "
+              f"pages with an annotated date)")
     print(f"canonical correct            {scores['canonical_correct']:.3f}  ({scores['clusters_scored']} clusters "
           f"with copies)")
     print(f"cluster pairs                precision {scores['pair_precision']:.3f}  recall {scores['pair_recall']:.3f}")

@@ -386,6 +386,50 @@ def test_an_invalid_date_is_no_date():
     assert article.published is None and article.date_source is None
 
 
+def test_the_pages_stated_date_beats_the_date_in_its_url():
+    # The canonical URL carries another day than the page's JSON-LD (a re-published story): the statement wins.
+    head = ('<link rel="canonical" href="https://example.org/2022/05/02/turnout">'
+            '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2022-05-08T06:00:00-05:00",'
+            ' "comment": [{"@type": "Comment", "datePublished": "2022-06-01T10:00:00Z"}]}</script>')
+    article = extract_html(_page("Turnout", f"<article>{YEARS}</article>", head))
+    assert article.published == datetime(2022, 5, 8, 6, tzinfo=timezone(timedelta(hours=-5)))
+    assert article.date_source == "page"
+
+
+def test_the_feeds_date_beats_a_date_found_by_searching_the_page():
+    # No date markup, only a date-classed element: htmldate's search finds it when there is no feed date,
+    # but a date the feed states is a publisher's statement and comes first.
+    body = f'<article><div class="post-date">November 19, 2019</div>{YEARS}</article>'
+    plain = _page("Turnout", body).encode()
+    feed_date = datetime(2019, 11, 20, 8, tzinfo=timezone.utc)
+    entry = Entry(url="https://example.org/turnout", source="example", published=feed_date)
+    from_feed = extract_page(_fetched(plain, "text/html", entry.url), entry)
+    assert (from_feed.published, from_feed.date_source) == (feed_date, "feed")
+    searched = extract_page(_fetched(plain, "text/html", entry.url))
+    assert (searched.published, searched.date_source) == (datetime(2019, 11, 19, tzinfo=timezone.utc), "page")
+
+
+@pytest.mark.parametrize(("markup", "day"), [
+    ('<meta property="article:published_time" content="2022-05-04T03:00:00 UTC">', (2022, 5, 4)),
+    ('<meta itemprop="datePublished" content="2018-11-28CET11:59:00+0100">', (2018, 11, 28)),
+    ('<meta name="pubdate" content="November 20, 2019 13:42">', (2019, 11, 20)),
+    ('<meta name="dc.date.issued" content="2019/11/19">', (2019, 11, 19)),
+    # a placeholder is no date: the next statement counts
+    ('<script type="application/ld+json">{"@graph": [{"@type": "WebPage", "datePublished": "0001-01-01T00:00:00Z"},'
+     ' {"@type": "Article", "datePublished": "2019-11-18T20:58:46Z"}]}</script>', (2019, 11, 18)),
+    # microdata: the article's datePublished on a span, not the readers' comments' (which come first here)
+    ('</head><body><div itemscope itemtype="https://schema.org/Comment"><time itemprop="datePublished" '
+     'content="2020-04-28T10:27:29+0200">28.04.2020</time></div><div itemscope itemtype="https://schema.org/NewsArticle">'
+     '<span itemprop="datePublished" content="2020-04-27T18:50:24+02:00">27.04.2020</span></div>', (2020, 4, 27)),
+])
+def test_stated_dates_as_pages_write_them(markup, day):
+    feed_date = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    entry = Entry(url="https://example.org/turnout", source="example", published=feed_date)
+    article = extract_page(_fetched(_page("Turnout", f"<article>{YEARS}</article>", markup).encode(), "text/html",
+                                    entry.url), entry)
+    assert article.date_source == "page" and article.published.date() == datetime(*day).date()
+
+
 def test_a_text_articles_dateline_is_the_pages_date():
     article = extract_text("Council approves budget\n\nPublished: September 6, 2016\n\n" + PROSE[3:-4])
     assert article.published == datetime(2016, 9, 6, tzinfo=timezone.utc) and article.date_source == "page"

@@ -10,7 +10,16 @@ import pytest
 
 from newswire.extract import extract_text
 from newswire.extract.dates import find_date
-from newswire.extract.textclean import byline_authors, clean_text, date_line, is_chrome, is_legal, strip_markdown_inline
+from newswire.extract.textclean import (
+    byline_authors,
+    clean_extracted_lines,
+    clean_text,
+    date_line,
+    is_chrome,
+    is_legal,
+    is_signup,
+    strip_markdown_inline,
+)
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
@@ -249,6 +258,29 @@ def test_legal_notices():
         "we make it available under fair use."
     )
     assert not is_legal("Copyright law in the EU changed in 2019 after a long debate.")
+
+
+def test_photo_credits_are_legal_lines_not_text():
+    assert is_legal("Jewels after Jewels, installation views, photos © Inexhibit, 2018")
+    assert not is_legal("The © sign was added to the logo in 2019, the court heard, after a dispute over the mark that "
+                        "lasted for more than a decade and cost both companies millions in legal fees and lost sales.")
+
+
+# A sign-up box as extractors leave it between the story and its footer (lines of a real page).
+SIGNUP_BOX = ["Pick Six Newsletter", "Get the day's big stories + fun stuff you love like mock drafts, picks and power rankings.",
+              "Thanks for signing up!", "Keep an eye on your inbox for the latest sports news.",
+              "There was an error processing your subscription.",
+              "Get the day’s top headlines delivered to your inbox every morning by subscribing to our newsletter."]
+
+
+def test_newsletter_signup_boxes_are_dropped():
+    story = ["The council approved the budget on Tuesday after a debate that lasted six hours, officials said."]
+    kept = clean_extracted_lines(story + SIGNUP_BOX, "Council approves budget")
+    # the pitch that names no newsletter ("Get the day's big stories ...") cannot be told from prose by its words
+    assert kept == story + [SIGNUP_BOX[1]]
+    assert not any(is_signup(line) for line in (
+        "She founded the newsletter.", "Readers of the newsletter wrote in to complain about the new opening hours.",
+        "Thanks for the invitation, she said, but the minister declined to sign up for the scheme."))
 
 
 def test_bylines():

@@ -20,6 +20,7 @@ import gzip
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from newswire.extract.decode import decode
@@ -45,7 +46,9 @@ class ExtractOptions:
     # fast=True saves CPU but loses 0.01-0.02 F1.
     favor_precision: bool = False
     fast: bool = False
-    language_sample_chars: int = 1200
+    # py3langid's cost grows with the sample; on 300 DEV articles 300, 600 and 1200 characters gave
+    # the same language for every one (1200 cost 2.4 ms, 600 1.4 ms).
+    language_sample_chars: int = 600
 
 
 DEFAULT_OPTIONS = ExtractOptions()
@@ -65,11 +68,15 @@ def extract_html(
     url: str | None = None,
     source: str = "",
     content_type: str | None = None,
+    feed_date: datetime | None = None,
     options: ExtractOptions = DEFAULT_OPTIONS,
 ) -> Article:
     """An HTML page as an ``Article`` (body, title, authors, date, language, site, canonical URL).
 
     ``content_type`` is the HTTP Content-Type header, whose charset the decoder honours.
+    The date is the one the page's date markup states (``date_source="page"``), else
+    ``feed_date``, the one its feed states (``"feed"``), else one htmldate finds in the page
+    (URL, date-classed elements, timestamps; ``"page"``), else none.
     """
     data = html.encode("utf-8", "surrogatepass") if isinstance(html, str) else html
     problem = _input_problem(data, options)
@@ -81,7 +88,8 @@ def extract_html(
         if len(data) > options.max_html_bytes:
             return _rejected("too-large", url=url, source=source, text_key=data[:4096])
     try:
-        article = _html_article(decode(data, content_type) if text is None else text, url=url, options=options)
+        article = _html_article(decode(data, content_type) if text is None else text, url=url, feed_date=feed_date,
+                                options=options)
     except (ValueError, TypeError, RecursionError, MemoryError) as err:
         LOGGER.warning("cannot extract %s: %s: %s", url or "(no url)", type(err).__name__, err)
         article = Article(reason="unparsable")
@@ -130,7 +138,8 @@ def extract_page(page: Page, entry: Entry | None = None, options: ExtractOptions
     if kind in ("text", "markdown"):
         article = extract_text(decode(body, content_type), url=url, source=source, options=options)
     else:
-        article = extract_html(body, url=url, source=source, content_type=content_type, options=options)
+        article = extract_html(body, url=url, source=source, content_type=content_type,
+                               feed_date=entry.published if entry else None, options=options)
     article.fetched_at = page.fetched_at
     if page.status >= 400 and article.reason is None:
         article.reason, article.quality = "error-page", min(article.quality, 0.2)
@@ -186,7 +195,7 @@ def detect_language(text: str, options: ExtractOptions = DEFAULT_OPTIONS) -> str
 # --- HTML -------------------------------------------------------------------------------
 
 
-def _html_article(html: str, *, url: str | None, options: ExtractOptions) -> Article:
+def _html_article(html: str, *, url: str | None, feed_date: datetime | None, options: ExtractOptions) -> Article:
     """Run trafilatura once on parsed HTML and map the result and the page's metadata onto an ``Article``."""
     import trafilatura
     from trafilatura.utils import load_html
@@ -196,7 +205,7 @@ def _html_article(html: str, *, url: str | None, options: ExtractOptions) -> Art
     tree = load_html(_without_xml_declaration(html))
     if tree is None:
         return Article(reason="unparsable")
-    meta = page_meta(tree, url)
+    meta = page_meta(tree, url, search_date=feed_date is None)
     doc = trafilatura.bare_extraction(
         tree,
         url=url,
@@ -214,8 +223,8 @@ def _html_article(html: str, *, url: str | None, options: ExtractOptions) -> Art
         title=title,
         text=join_paragraphs(clean_extracted_lines(lines, title)),
         authors=authors,
-        published=meta.published,
-        date_source="page" if meta.published else None,
+        published=meta.published or feed_date,
+        date_source="page" if meta.published else "feed" if feed_date else None,
         site_name=meta.site_name,
         description=fix_unicode(meta.description or "") or None,
         image=meta.image,

@@ -276,7 +276,7 @@ def is_legal(line: str) -> bool:
     """A disclaimer, copyright or fair-use notice."""
     if _DISCLAIMER.match(_key(line) + ":") and _words(line) > 3:
         return True
-    if _words(line) <= 25 and (_COPYRIGHT.match(line.lstrip("*_ ")) or _ALL_RIGHTS.search(line)):
+    if _words(line) <= 25 and (_COPYRIGHT.match(line.lstrip("*_ ")) or _ALL_RIGHTS.search(line) or "©" in line):
         return True
     low = line.lower()
     if not any(hint in low for hint in _LEGAL_HINTS):
@@ -472,17 +472,38 @@ def clean_text(text: str) -> CleanText:
     return result
 
 
+# A newsletter sign-up box, whatever the site: its name ("Pick Six Newsletter"), its pitch
+# ("... delivered to your inbox", "subscribing to our newsletter") and the messages its form
+# shows ("Thanks for signing up!", "There was an error processing your subscription.").
+_SIGNUP = re.compile(
+    r"(?:thanks?(?: you)? for (?:signing up|subscribing|registering)|keep an eye on your inbox"
+    r"|(?:an )?error (?:processing|with) your (?:subscription|sign-?up|request)"
+    r"|(?:delivered|straight|direct(?:ly)?) (?:to|into) your inbox|(?:by )?subscribing to (?:our|the) \w*\s?newsletter"
+    r"|sign up for (?:our|the|free)\b.{0,60}\bnewsletters?)",
+    re.I,
+)
+
+
+def is_signup(line: str) -> bool:
+    """A newsletter sign-up box's line: its name, its pitch, its thank-you and error messages."""
+    words = _words(line)
+    if words <= 4 and _key(line).endswith(("newsletter", "newsletters")) and not _SENTENCE_END.search(line):
+        return True  # the box's title ("Pick Six Newsletter"), not a sentence ending in the word
+    return words <= 30 and bool(_SIGNUP.search(_key(line)))
+
+
 def clean_extracted_lines(lines: list[str], title: str | None) -> list[str]:
     """Boilerplate removal for text an HTML extractor already isolated (one line per paragraph).
 
     Lighter than :func:`clean_text`: the extractor has removed the header and footer, so only
-    the title repeated as the first line, chrome and prompt lines, legal notices and doubled
-    lines are dropped.
+    the title repeated as the first line, chrome and prompt lines, newsletter sign-up boxes,
+    legal notices and doubled lines are dropped.
     """
     if lines and title and _same_title(lines[0], title):
         lines = lines[1:]
     return collapse_repeats(
-        [line for line in lines if not (_TABLE_RULE.match(line) or is_chrome(line) or is_legal(line))]
+        [line for line in lines
+         if not (_TABLE_RULE.match(line) or is_chrome(line) or is_legal(line) or is_signup(line))]
     )
 
 
