@@ -143,9 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show-wrong", type=int, default=0, help="print this many wrong speakers")
     parser.add_argument("--without-model", action="store_true",
                         help="attribution on every sentence only (no claim model; fast)")
+    parser.add_argument("--score-cache", default=None,
+                        help="JSON file of model scores per sentence (read, and extended): rules rerun in seconds")
     args = parser.parse_args(argv)
 
     from newswire.claims import ClaimExtractor
+    from score_cache import cached
     from newswire.claims.attribution import attribute
 
     data = Path(args.data)
@@ -153,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     if not texts:
         print(f"no texts under {data / 'texts'}", file=sys.stderr)
         return 2
-    extractor = ClaimExtractor()
+    extractor = cached(ClaimExtractor(), args.score_cache)
     claims_scores, all_scores = Scores(), Scores()
     started = time.perf_counter()
     all_claims = ([[] for _ in texts] if args.without_model

@@ -76,9 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "article-extraction-benchmark"))
     parser.add_argument("--limit", type=int, default=None, help="first N pages only")
+    parser.add_argument("--score-cache", default=None,
+                        help="JSON file of model scores per sentence (read, and extended): rules rerun in seconds")
     args = parser.parse_args(argv)
 
     from newswire.claims import ClaimExtractor
+    from score_cache import cached
     from newswire.extract import extract_page
     from datetime import UTC, datetime
 
@@ -91,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                                     body=body, fetched_at=datetime.now(UTC)))
         if article.is_article and (article.language or "en").startswith("en"):
             articles.append(article)
-    extractor = ClaimExtractor()
+    extractor = cached(ClaimExtractor(), args.score_cache)
     rows = [("pipeline", measure(extractor, articles))]
     extractor.max_claims = extractor.max_share = None
     rows.append(("without per-article limits", measure(extractor, articles)))

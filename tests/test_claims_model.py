@@ -187,3 +187,43 @@ def test_claims_carry_one_speaker_key_per_person(extractor):
     _, claims = seed_claims(extractor, "004")
     konashenkov = [c for c in claims if c.speaker_key == "igor konashenkov"]
     assert konashenkov and {c.speaker for c in konashenkov} == {"Maj. Gen. Igor Konashenkov"}
+
+
+def _scored(monkeypatch, extractor: ClaimExtractor, scores: dict[str, float]) -> None:
+    """Make the model return the given scores (default 0.05), to test the selection rule on its own."""
+    monkeypatch.setattr(extractor.scorer, "score", lambda sentences: [scores.get(s, 0.05) for s in sentences])
+
+
+def test_a_statement_attributed_to_a_named_source_is_a_claim_below_the_threshold(monkeypatch):
+    extractor = ClaimExtractor()
+    named = "The harbor union said the new night shifts had doubled the number of injuries."
+    pronoun = "He said the new night shifts had doubled the number of injuries at the port."
+    short = "Tomas Berg said it was over."
+    plain = "The new night shifts began in March and run until six in the morning."
+    flagged = "Injuries at the port doubled to 40 in the first half of the year."
+    _scored(monkeypatch, extractor, {flagged: 0.97})
+    claims = extractor.extract("\n\n".join([named, pronoun, short, plain, flagged]))
+    assert [(c.text, c.speaker, c.checkworthy) for c in claims] == [
+        (named, "harbor union", False),  # kept for its named source, marked as below the model's threshold
+        (flagged, None, True),
+    ]
+    extractor.attributed_share = None  # the rule off: the model's threshold alone decides
+    assert [c.text for c in extractor.extract("\n\n".join([named, plain, flagged]))] == [flagged]
+
+
+def test_attributed_claims_have_a_limit_of_their_own(monkeypatch):
+    extractor = ClaimExtractor()
+    attributed = [f"The harbor union said that crane number {i} had failed twice during the night shift."
+                  for i in range(40)]
+    unattributed = [f"Injuries at berth number {i} doubled to 40 in the first half of the year." for i in range(8)]
+    scores = {s: 0.2 + i / 100 for i, s in enumerate(attributed)}  # the later, the better scored
+    _scored(monkeypatch, extractor, {s: 0.9 for s in unattributed} | scores)
+    claims = extractor.extract("\n\n".join(attributed + unattributed))
+    with_speaker = [c for c in claims if c.speaker]
+    limit = int(extractor.attributed_share * 48)
+    assert 0 < limit < 40 and len(with_speaker) == limit  # the best-scored attributed statements
+    assert {c.text for c in with_speaker} == set(attributed[-limit:])
+    assert len(claims) == limit  # they take the general limit's places (12 of 48) too
+    _scored(monkeypatch, extractor, {s: 0.9 for s in unattributed} | {s: 0.2 for s in attributed[:3]})
+    claims = extractor.extract("\n\n".join(attributed[:3] + unattributed))
+    assert sum(1 for c in claims if c.speaker) == 3 and len(claims) == 8  # the short-article floor

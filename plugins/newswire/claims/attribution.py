@@ -54,10 +54,19 @@ ruled rules published discovered sang sings pressed complimented slammed mocked 
 warning insisting calling suggesting promising urging accusing blaming describing
 suspect believe think want hope fear expect argue warn claim note agree worry know feel insist predict
 estimate contend doubt urge deny acknowledge admit suggest allege
+attacked attacks thanked encouraged encourages supported supports endorsed endorses backed
+vowing pledging denying noting adding explaining asking show branded compares
+highlighted highlights touted touts questioning encouraging slamming question expressed expresses detailed
+blasted blasts echoed echoes tweeting
 """.split())
+# Adjectives of belief after a form of "be": "Many Democrats are afraid that ...", "X was confident the ..."
+_STANCE_ADJECTIVES = frozenset("afraid worried concerned confident convinced certain hopeful optimistic "
+                               "pessimistic skeptical sceptical doubtful adamant incensed outraged furious "
+                               "angry upset pleased frustrated alarmed".split())
 VERB_FORMS = VERBS  # kept for callers that read the list
 _SAY = frozenset("said says say told tells added adds wrote writes stated continued asked explained noted "
-                 "argued warned insisted replied responded recalled concluded".split())
+                 "argued warned insisted replied responded recalled concluded reported announced tweeted "
+                 "declared".split())
 # "the intelligence report did not say" / "the claims were false": a noun, not a reporting verb
 _NOT_AFTER_VERB = frozenset("did does do was were is are has have had will would could should can may might "
                             "must of".split())
@@ -72,7 +81,9 @@ _BOUNDARY_WORDS = frozenset("and but that as while when because so which where a
 _PREPOSITIONS = frozenset("in at on during with for from by under over since despite about into through "
                           "among between against without within near until unlike like amid".split())
 # Skipped between a speaker and its verb: "X has also said", "X on Friday said".
-_BETWEEN = frozenset("is are was were been has have had also first further later previously earlier again then often repeatedly "
+_BETWEEN = frozenset("isn't isn’t wasn't wasn’t hasn't hasn’t haven't haven’t didn't didn’t doesn't doesn’t "
+                     "long already publicly privately all both "
+                     "is are was were been has have had also first further later previously earlier again then often repeatedly "
                      "once would will did does do not never had just recently reportedly on last this week "
                      "month year today yesterday tonight morning afternoon evening night monday tuesday "
                      "wednesday thursday friday saturday sunday".split())
@@ -92,13 +103,18 @@ professor teacher student students worker workers employees employee owner owner
 nominee nominees party firm bank agency regulators regulator inspector observatory coalition alliance network
 newspaper paper magazine outlet website broadcaster operator watchdog monitor organization organisation charity
 ad ads clip video memo letter slide analysis document documents data figures statistics records filings tally
-estimates census surveys studies polls comment commentary editorial article column
+estimates census surveys studies polls comment commentary editorial article column research fund
 commission commissioner panel institute center centre foundation bureau division unit service corporation
 station channel narrator announcer host anchor moderator correspondent reporter reporters columnist editor
 author authors writer insiders allies opponents rivals backers donors developers physicians nurses parents
 families relatives neighbors neighbours friends colleagues counsel defendants plaintiffs legislators delegates
 senators congressmen governors mayors presidents ceo chancellor premier spokespersons
+environmentalists conservatives liberals progressives protesters demonstrators woman man surrogate questioner user
+reader viewer caller citizen veteran average averages businessman businesswoman
+complaint lawsuit indictment ruling brief transcript book film documentary tally
 """.split())
+ROLE_NOUNS = ROLE_NOUNS | {noun[:-1] + "ies" if noun.endswith("y") and noun[-2] not in "aeiou" else noun + "s"
+                           for noun in ROLE_NOUNS if not noun.endswith("s")}  # "groups", "parties"
 # Lowercase words that may stand before a role noun in a phrase with no determiner ("senior administration officials").
 _MODIFIERS = frozenset("""
 senior former top chief deputy assistant local state federal foreign military government campaign administration
@@ -113,6 +129,9 @@ president senator representative governor general secretary minister chancellor 
 lieutenant colonel major captain sergeant admiral commander brigadier ambassador congressman congresswoman
 sir lord lady dame sheikh king queen prince princess pope rabbi imam father sister brother former
 """.split())
+# "X issued a statement saying ...": the message's sender is the sentence's subject.
+_MESSAGES = frozenset("statement statements letter message tweet tweets post note memo release email video "
+                      "ad report".split())
 _NOT_SPEAKERS = frozenset("according statement statements said says reported news today it this there "
                           "here which what who".split())
 _OPEN = set(OPEN_QUOTES) | {"‘"}
@@ -169,7 +188,8 @@ def _phrase_ok(toks: list[_Tok], after_boundary: bool) -> bool:
         return False
     last = toks[-1]
     head = _head(last)
-    if head in _NOT_SPEAKERS or head in _TIME_WORDS or _possessive(last) \
+    timeword = head in _TIME_WORDS and not (len(toks) > 1 and _capital(toks[-2]))  # not "Theresa May"
+    if head in _NOT_SPEAKERS or timeword or _possessive(last) \
             or len(toks) == 1 and last.lower in _TITLES and head not in ROLE_NOUNS:  # "Rep", "Mr" alone
         return False
     if any(t.lower in PRONOUNS or t.lower in ("you", "i") or re.search(r"['’](?:d|ve|ll|re|m)$", t.lower)
@@ -177,7 +197,8 @@ def _phrase_ok(toks: list[_Tok], after_boundary: bool) -> bool:
         return False
     if toks[0].lower in ("his", "her", "their", "its", "our", "my", "your"):
         return False  # "his team": whose team is for the reader to guess
-    if toks[0].lower in _GENERIC and len(toks) == 1 or toks[0].lower in _CONNECTORS \
+    if toks[0].lower in _GENERIC and len(toks) == 1 \
+            or toks[0].lower in _CONNECTORS and (toks[0].lower in ("of", "for", "and") or not _capital(toks[0])) \
             or toks[0].lower in _QUANTIFIERS and len(toks) == 1:
         return False
     if not (_capital(last) or head in ROLE_NOUNS):
@@ -185,14 +206,14 @@ def _phrase_ok(toks: list[_Tok], after_boundary: bool) -> bool:
     if not any(_capital(t) and (t.lower not in _TITLES or t is last) or _head(t) in ROLE_NOUNS for t in toks):
         return False
     lowercase = [t for t in toks if t.word and not _capital(t)]
-    loose = 2 if head in ROLE_NOUNS and not _capital(last) else 0
+    loose = 2  # "top black lawmakers", "retired Navy admiral Jane Holt"
     for t in lowercase:
         if t.lower in _CONNECTORS or _head(t) in ROLE_NOUNS or t.lower in _MODIFIERS or t.lower in _QUANTIFIERS:
             continue
         if after_boundary and not (t.lower in _PREPOSITIONS or t.lower in _BOUNDARY_WORDS
                                    or t.lower in _NOT_AFTER_VERB or t.lower in VERBS or t.lower in PRONOUNS):
             continue  # "the company's chief", "a campaign aide": after a determiner any noun may modify
-        if loose and _plain_word(t):
+        if loose and (_plain_word(t) or t is toks[0] and t.lower.endswith("ed")):
             loose -= 1
             continue
         return False
@@ -222,7 +243,7 @@ def _left_phrase(toks: list[_Tok], end: int) -> tuple[list[_Tok], int] | None:
         return None
     k = end
     loose = 0  # unknown lowercase words walked over ("top black lawmakers", "labor-policy experts")
-    head_is_role = toks[end].word and _head(toks[end]) in ROLE_NOUNS and not _capital(toks[end])
+    head_is_role = toks[end].word and (_head(toks[end]) in ROLE_NOUNS or _capital(toks[end]))
     while k >= 0 and k > end - 14:
         t = toks[k]
         if t.text == ")":  # "Rep. Elijah E. Cummings (D-Md.) said": skip the parenthesis
@@ -247,6 +268,8 @@ def _left_phrase(toks: list[_Tok], end: int) -> tuple[list[_Tok], int] | None:
             loose += 1
             k -= 1
             continue
+        if head_is_role and loose < 2 and _participle_opening(toks, k):  # "..., retired general Jo Holt said"
+            k -= 1
         break
     start = k + 1
     phrase = [t for t in toks[start:end + 1] if t.word or t.text == "."]
@@ -269,8 +292,44 @@ def _left_phrase(toks: list[_Tok], end: int) -> tuple[list[_Tok], int] | None:
         if phrase and phrase[0].lower in _PREPOSITIONS:
             return None
     elif before is not None and not (not before.word or before.lower in _BOUNDARY_WORDS):
-        return None
+        if before.lower in _PP_LINKS and start > 1 and _modified_head(toks[start - 2]):
+            # "officials from both parties say", "Mr. Morgan of the club said": the head before the modifier
+            return _left_phrase(toks, start - 2)
+        subject = _after_lead_phrase(toks, start, end)
+        if subject is None:
+            return None
+        return [t for t in toks[subject:end + 1] if t.word], subject
     return phrase, start
+
+
+def _after_lead_phrase(toks: list[_Tok], start: int, end: int) -> int | None:
+    """Where a capitalised subject begins after an opening prepositional phrase with no comma
+    ("In a radio interview Ruiz said ..."): the first capital after a lower-case word. None if there is none."""
+    if toks[0].lower not in _PREPOSITIONS or start > 2:
+        return None
+    for j in range(max(start, 2), min(end + 1, 11)):
+        if _capital(toks[j]) and _plain_word(toks[j - 1]):
+            opening = toks[1:j]
+            if all(t.word for t in toks[j:end + 1]) and all(t.word for t in opening) and not any(
+                    t.lower in VERBS or t.lower in PRONOUNS or t.lower in _BOUNDARY_WORDS for t in opening):
+                return j
+            return None
+    return None
+
+
+_PP_LINKS = frozenset("of from at in for with".split())
+
+
+def _modified_head(head: _Tok) -> bool:
+    """True if ``head`` may be the head of a speaker phrase that a prepositional modifier follows."""
+    return head.word and (_capital(head) or _head(head) in ROLE_NOUNS)
+
+
+def _participle_opening(toks: list[_Tok], k: int) -> bool:
+    """True if ``toks[k]`` is an adjective in -ed that opens a phrase ("retired", "elected", "unnamed")."""
+    t = toks[k]
+    return t.word and not _capital(t) and t.lower.endswith("ed") and t.lower not in VERBS and (
+        k == 0 or not toks[k - 1].word or toks[k - 1].lower in _BOUNDARY_WORDS)
 
 
 def _plain_word(t: _Tok) -> bool:
@@ -310,7 +369,8 @@ def _right_phrase(toks: list[_Tok], begin: int, lowercase_ok: bool) -> list[_Tok
             out.append(t)
         elif (lowercase_ok or determined) and t.lower not in _PREPOSITIONS and t.lower not in _BOUNDARY_WORDS \
                 and t.lower not in _NOT_AFTER_VERB and t.lower not in VERBS and t.lower not in PRONOUNS \
-                and not t.lower.endswith("ing") and len(out) < 5 and determined:
+                and not (t.lower.endswith(("ing", "ed")) and "-" not in t.lower) and len(out) < 5 \
+                and (determined or len(out) < 2 and k + 1 < len(toks) and _head(toks[k + 1]) in ROLE_NOUNS):
             out.append(t)
         else:
             break
@@ -322,12 +382,28 @@ def _right_phrase(toks: list[_Tok], begin: int, lowercase_ok: bool) -> list[_Tok
 
 
 def _skip_between(toks: list[_Tok], index: int) -> int:
-    """Index of the last token before ``index`` that is not an auxiliary, adverb or time word."""
+    """Index of the last token before ``index`` that is not an auxiliary, adverb, time word or a verb
+    that only carries the cue ("continues to insist", "went on to say")."""
     k = index - 1
-    while k >= 0 and toks[k].word and (toks[k].lower in _BETWEEN or toks[k].lower.endswith("ly")
-                                       and not _capital(toks[k])):
-        k -= 1
+    while k >= 0:
+        if toks[k].text == "," and k > 1 and toks[k - 1].lower in _ASIDES and toks[k - 2].text == ",":
+            k -= 3  # "Some Democrats, however, question ..."
+        elif not toks[k].word:
+            break
+        elif toks[k].lower in _BETWEEN or toks[k].lower.endswith("ly") and not _capital(toks[k]):
+            k -= 1
+        elif toks[k].lower == "to" and k > 0 and toks[k - 1].lower in _CATENATIVES:
+            k -= 2
+        elif toks[k].lower == "to" and k > 1 and toks[k - 1].lower == "on" and toks[k - 2].lower in _CATENATIVES:
+            k -= 3
+        else:
+            break
     return k
+
+
+_ASIDES = frozenset("however though too meanwhile instead also moreover".split())
+_CATENATIVES = frozenset("continue continues continued went goes go began begins seemed seems appeared appears "
+                         "tried tries moved moves rushed rushes".split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,12 +429,19 @@ def _speaker(phrase: list[_Tok]) -> tuple[str | None, bool]:
 
 
 def _subject(toks: list[_Tok]) -> str | None:
-    """The sentence's opening name phrase when a verb follows it ("Cruz exhorted ...")."""
+    """The sentence's opening name phrase when a verb follows it ("Cruz exhorted ...", "In May, Cruz ...")."""
+    comma = next((j for j in range(min(len(toks), 10)) if toks[j].text == ","), None)
+    if comma is not None and _lead_adverbial(toks[:comma]):
+        toks = toks[comma + 1:]
     if not toks or toks[0].lower in _PREPOSITIONS | _BOUNDARY_WORDS | _GENERIC \
             or toks[0].lower.endswith(("ed", "ing")):
         return None
     phrase = _right_phrase(toks, 0, lowercase_ok=False)
     after = len(phrase or [])
+    if phrase and after < len(toks) and toks[after].text == ",":  # "Dean, a former chairman, poked at ..."
+        closing = next((j for j in range(after + 1, min(len(toks), after + 12)) if not toks[j].word), None)
+        if closing is not None and toks[closing].text == ",":
+            after = closing + 1
     if not phrase or after >= len(toks) or not toks[after].word or _capital(toks[after]):
         return None
     speaker, _ = _speaker(phrase)
@@ -373,8 +456,8 @@ def _inside_quotes(toks: list[_Tok], depth: int = 0) -> list[bool]:
             depth += 1
         elif t.text == "”" or t.text in "’'" and index and toks[index - 1].text in ",.!?":
             depth = max(0, depth - 1)  # a stray ’ after a comma closes too: “It is over,’ said ...
-        elif t.text == '"':
-            depth = 0 if depth else 1
+        elif t.text == '"':  # straight quotes: closing after a mark (“... 'no,'" said), else toggling
+            depth = max(0, depth - 1) if index and toks[index - 1].text in ",.!?’'" else (0 if depth else 1)
         inside.append(depth > 0 and t.word)
     return inside
 
@@ -423,10 +506,12 @@ def _candidates(toks: list[_Tok], in_quote: bool = False) -> list[_Candidate]:
             if speaker and not quoted[i]:
                 found.append(_Candidate(2, i, speaker, "according to"))
             continue
-        if t.lower not in VERBS or t.text != t.lower:
+        stance = t.lower in _STANCE_ADJECTIVES and _after_be(toks, i) \
+            and i + 1 < len(toks) and toks[i + 1].lower in ("that", "of", "about")
+        if not stance and (t.lower not in VERBS or t.text != t.lower):
             continue
         nxt = toks[i + 1] if i + 1 < len(toks) else None
-        if nxt is not None and nxt.lower in _NOT_AFTER_VERB and not (nxt.lower == "of" and t.lower in _SAY):
+        if nxt is not None and nxt.lower in _NOT_AFTER_VERB and not (nxt.lower == "of" and (t.lower in _SAY or stance)):
             continue
         previous = toks[i - 1] if i > 0 else None
         if previous is not None and previous.text in _AFTER_CLAUSE and t.lower in _SAY:
@@ -441,8 +526,8 @@ def _candidates(toks: list[_Tok], in_quote: bool = False) -> list[_Candidate]:
         end = _skip_between(toks, i)
         if end < 0:
             continue
-        if not t.lower.endswith(("ing", "s")) and any(x.lower in ("is", "are", "was", "were", "be", "been")
-                                                       for x in toks[end + 1:i]):
+        if not t.lower.endswith(("ing", "s")) and t.lower not in _STANCE_ADJECTIVES \
+                and any(x.lower in ("is", "are", "was", "were", "be", "been") for x in toks[end + 1:i]):
             continue  # passive: "is not thought to be", "was reported killed"
         candidates = []
         if toks[end].text == ",":  # an apposition or two: "X, the ministry's spokesman, said"
@@ -458,6 +543,9 @@ def _candidates(toks: list[_Tok], in_quote: bool = False) -> list[_Candidate]:
                 left = _left_phrase(toks, comma - 1)
                 if left:
                     candidates.append(left)
+            inner = _left_phrase(toks, end - 1) if len(commas) > 1 and end > 0 else None
+            if inner and inner[1] == commas[1] + 1 and _capital(inner[0][0]):
+                candidates.append(inner)  # "one of the family's lawyers, Ann Holt, said": the name between
         else:
             left = _left_phrase(toks, end)
             if left:
@@ -484,12 +572,70 @@ def _candidates(toks: list[_Tok], in_quote: bool = False) -> list[_Candidate]:
                 found.append(_Candidate(rank, start, speaker, t.lower))
             break
         coordinated = previous is not None and (previous.lower in ("and", "but") or previous.text == ","
-                                                 and t.lower.endswith("ing"))
+                                                 and t.lower.endswith("ing")
+                                                 or t.lower.endswith("ing") and previous.lower in _MESSAGES)
         if not named and coordinated and not quoted[i]:
             subject = _subject(toks)  # "Cruz exhorted Republicans ... and said he was ..."
             if subject:
                 found.append(_Candidate(2, 0, subject, t.lower))
+        elif not named and not quoted[i]:
+            subject = _clause_subject(toks, end)  # "A study by two economists released in May found ..."
+            if subject:
+                found.append(_Candidate(3, 0, subject, t.lower))
     return found
+
+
+MAX_SUBJECT_TOKENS = 24
+
+
+def _clause_subject(toks: list[_Tok], end: int) -> str | None:
+    """The head of the sentence's opening noun phrase when it is the subject of the cue after ``end``.
+
+    For subjects with a modifier after their head ("Officials at the agency, which ...,
+    said", "A 2014 study that appeared in a journal found"), which the walk left from the cue
+    cannot cross. The words between the subject and the cue may hold no other reporting word,
+    quotation or clause break (":", ";", a dash), and the opening phrase must name a source.
+    """
+    begin = 0
+    comma = next((j for j in range(min(len(toks), 10)) if toks[j].text == ","), None)
+    if comma is not None and _lead_adverbial(toks[:comma]):  # "In 2013, research by ... found"
+        begin = comma + 1
+    if not 0 <= begin <= end or end - begin > MAX_SUBJECT_TOKENS:
+        return None
+    span = toks[begin:end + 1]
+    if any(not t.word and t.text not in ",.-()'’&" for t in span) or sum(t.text == "," for t in span) > 2 \
+            or any(t.lower in VERBS and t.text == t.lower or t.lower in PRONOUNS for t in span):
+        return None
+    opener = span[0]
+    if opener.lower in _NOT_OPENERS or opener.lower in _GENERIC or opener.lower in _BOUNDARY_WORDS:
+        return None
+    phrase = _right_phrase(toks, begin, lowercase_ok=False)
+    after = begin + len(phrase or [])
+    if not phrase or len(phrase) > 6 or after > end:
+        return None
+    head, nxt = phrase[-1], toks[after]
+    # the phrase must end in a modifier's start: "Officials at", "A study that", "A report released"
+    if not (nxt.lower in _POSTMODIFIER_STARTS or nxt.text in ",(" or
+            nxt.lower.endswith("ed") and not _capital(head) and nxt.word):
+        return None
+    speaker, _ = _speaker(phrase)
+    return speaker if speaker and speaker not in PRONOUNS else None
+
+
+_POSTMODIFIER_STARTS = frozenset("at of for in on from with by to who that which whose".split())
+# Words that open a sentence without opening its subject.
+_NOT_OPENERS = frozenset("not to contrary more much less why whether how what when if should would could can "
+                         "will may might must do does did is are was were has have had unlike like despite "
+                         "rather twenty thirty forty fifty hundreds thousands dozens".split())
+
+
+def _after_be(toks: list[_Tok], index: int) -> bool:
+    """True if a form of "be" stands before ``index``, adverbs aside ("were also incensed", "is deeply worried")."""
+    k = index - 1
+    while k > 0 and toks[k].word and (toks[k].lower in ("also", "still", "now", "very", "so", "not", "increasingly")
+                                      or toks[k].lower.endswith("ly")):
+        k -= 1
+    return k >= 0 and toks[k].lower in ("is", "are", "was", "were", "remain", "remains", "remained")
 
 
 def _ends_soon(toks: list[_Tok], verb: int) -> bool:
@@ -500,8 +646,14 @@ def _ends_soon(toks: list[_Tok], verb: int) -> bool:
 
 
 def _lead_adverbial(toks: list[_Tok]) -> bool:
-    """True if ``toks`` is a short opening adverbial ("On Friday", "In a statement", "Meanwhile")."""
+    """True if ``toks`` is a short opening adverbial ("On Friday", "In a statement", "Meanwhile", "Still")."""
+    if len(toks) == 1 and toks[0].word and (toks[0].lower in _SENTENCE_ADVERBS or toks[0].lower.endswith("ly")):
+        return True
     return 0 < len(toks) <= 8 and toks[0].lower in _PREPOSITIONS | _BOUNDARY_WORDS | {"last", "earlier", "later"}
+
+
+_SENTENCE_ADVERBS = frozenset("still overall however instead meanwhile separately indeed yet now today "
+                              "later earlier also moreover nonetheless nevertheless besides".split())
 _NUMBER = re.compile(
     r"(?:(?i:about|around|over|under|nearly|almost|more than|less than|at least|up to|some)\s+)?"
     r"(?<![\w.-])[$€£]?\d+(?:,\d{3})*(?:\.\d+)?(?:\s*(?:-|–|to)\s*\d+(?:,\d{3})*(?:\.\d+)?)?(?![\d]|[A-Za-z])"
@@ -679,10 +831,29 @@ def _quoted(text: str) -> bool:
 
 
 def _carry_quotations(sentences: list[Sentence], results: list[Attribution]) -> None:
+    _signed_paragraphs(sentences, results)
     runs = _quotation_runs(sentences)
     _share_within_runs(runs, results)
     _quoted_from_neighbours(sentences, results)
     _share_within_runs(runs, results)  # a run whose opening sentence took a neighbour's speaker
+
+
+def _signed_paragraphs(sentences: list[Sentence], results: list[Attribution]) -> None:
+    """A paragraph that opens with a quote mark and ends with a signature ("... .” ― Jane Doe") is
+    that person's words throughout, however many sentences the quotation runs over."""
+    last: dict[int, int] = {}
+    first: dict[int, int] = {}
+    for index, sentence in enumerate(sentences):
+        first.setdefault(sentence.paragraph, index)
+        last[sentence.paragraph] = index
+    for paragraph, end in last.items():
+        signed = results[end]
+        begin = first[paragraph]
+        if signed.verb != "―" or not signed.speaker or sentences[begin].text[:1] not in "“”\"":
+            continue
+        for i in range(begin, end):
+            if results[i].speaker is None:
+                results[i].speaker, results[i].verb, results[i].quote = signed.speaker, signed.verb, True
 
 
 def _quotation_runs(sentences: list[Sentence]) -> list[list[int]]:

@@ -151,6 +151,8 @@ def split_sentences(text: str, segmenter: pysbd.Segmenter | None = None) -> list
 _CELL_SEPARATORS = re.compile(r"\|.*\|")
 _FIGURE = re.compile(r"^[(\[]?[-+]?[$€£]?\d[\d.,:%/x-]*[)\]]?[%.,;]?$")
 _TERMINAL = re.compile(r"[.!?…][\"”’'»)\]]*$")
+# A quotation signed after a dash ("“...” ― Jane Doe"): prose, though it ends without a stop.
+_SIGNED_QUOTE = re.compile(r"[\"”’'] ?[―—–] ?[A-Z][\w.'’ -]{0,60}$")
 _CAPTION = re.compile(
     r"\b(?:Photo(?:graph)?|Image|Picture|Credit|Illustration|Video)\s*(?:copyright\s*)?[:/]|\bGetty Images\b|"
     r"\bAP Photo\b|\(Photo\b|\bFile photo\b",
@@ -175,7 +177,8 @@ def non_prose(sentence: Sentence, line: str, sentences_in_line: int) -> str | No
 
     ``table`` (cell separators, a tab, or mostly figures), ``byline``, ``caption``,
     ``navigation``, ``headline`` (a one-sentence paragraph in title case), ``fragment``
-    (a paragraph's last sentence with no closing punctuation: list items, menus, headings).
+    (a paragraph's last sentence with no closing punctuation: list items, menus, headings;
+    a quotation signed after a dash is prose).
     """
     text = sentence.text
     if _CELL_SEPARATORS.search(line) or "\t" in line.strip() or figures_share(text) >= 0.4:
@@ -189,7 +192,7 @@ def non_prose(sentence: Sentence, line: str, sentences_in_line: int) -> str | No
     words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", text) if len(w) > 3]
     if sentences_in_line == 1 and len(words) >= 3 and sum(w[0].isupper() for w in words) / len(words) >= 0.7:
         return "headline"
-    if not _TERMINAL.search(text) and line.rstrip().endswith(text):
+    if not _TERMINAL.search(text) and not _SIGNED_QUOTE.search(text[-80:]) and line.rstrip().endswith(text):
         return "fragment"
     return None
 
