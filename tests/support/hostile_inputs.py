@@ -54,6 +54,16 @@ def nested_json_feed(depth: int = 100_000) -> bytes:
     return b'{"version": "https://jsonfeed.org/version/1.1", "a":' + b"[" * depth
 
 
+def jsonld_lists_page(scripts: int = 4) -> bytes:
+    """An article page whose head carries ``scripts`` JSON-LD blocks of ~480 kB, each a list of lists of
+    lists (about 160,000 entries to walk): quadratic for a walk that pops from the front of a list."""
+    inner = "[" + ",".join(["[]"] * 100) + "]"
+    block = "[" + ",".join(["[" + ",".join([inner] * 100) + "]"] * 16) + "]"
+    head = "".join(f'<script type="application/ld+json">{block}</script>' for _ in range(scripts))
+    body = "<p>" + "A sentence of the report that says something. " * 40 + "</p>"
+    return f"<html><head><title>Report</title>{head}</head><body><article>{body}</article></body></html>".encode()
+
+
 def regex_paragraph_page(n: int) -> bytes:
     """An HTML page whose paragraph is ``"a" + "!" * n + "a"``: quadratic for ``[\\W_]+$``-style patterns."""
     para = "a" + "!" * n + "a"

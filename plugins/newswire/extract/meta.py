@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import deque
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -56,7 +57,6 @@ class PageMeta:
     title: str = ""
     authors: list[str] = field(default_factory=list)
     published: datetime | None = None
-    date_stated: bool = False  # ``published`` is stated in the page's date markup (not found by htmldate's search)
     site_name: str | None = None
     description: str | None = None
     image: str | None = None
@@ -77,7 +77,6 @@ def page_meta(tree, url: str | None, *, search_date: bool = True) -> PageMeta:
     head = _scan_head(tree)
     meta = PageMeta(canonical_href=head["canonical"], paywall_marked=head["paywall"], declares_article=head["article"])
     meta.published = stated_published(head["published"]) or stated_published(_body_published(tree))
-    meta.date_stated = meta.published is not None
     try:
         doc = examine_meta(tree)
         if doc.author and " " not in doc.author:
@@ -220,9 +219,9 @@ def _jsonld_published(text: str) -> list[str]:
     except ValueError:
         return []
     found: list[str] = []
-    stack = [(data, 0)]
+    stack = deque([(data, 0)])  # breadth first; popleft keeps a 500 kB list of lists linear
     while stack and len(found) < _MAX_STATED:
-        node, depth = stack.pop(0)
+        node, depth = stack.popleft()
         if isinstance(node, list) and depth < 3:
             stack.extend((child, depth + 1) for child in node[:100])
         elif isinstance(node, dict):
