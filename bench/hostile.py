@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))  # the shared hostile inputs and the test web server
 
 from support.hostile_inputs import (  # noqa: E402
-    BAD_URLS, STACKED_GZIP, entity_feed, jsonld_lists_page, nested_json_feed, regex_paragraph_page, rss, run_bounded,
+    BAD_URLS, STACKED_GZIP, entity_feed, jsonld_lists_page, layout_trap_page, nested_json_feed, regex_paragraph_page, rss, run_bounded,
 )
 
 DEFAULT_DATA = REPO / ".." / "shared" / "data" / "article-extraction-benchmark"
@@ -121,6 +121,7 @@ def run_case(name: str, data: Path) -> dict:
         "nested JSON Feed 100k": lambda: _parse_feed(nested_json_feed(), "application/feed+json"),
         "feed of unsendable URLs": _discover_bad_urls,
         "JSON-LD lists 4 x 480 kB": lambda: _fetch_and_extract(jsonld_lists_page(), {}),
+        "layout: 500 chunks, 5,000 cards": lambda: _fetch_and_extract(layout_trap_page(), {}),
     }
     _warm_up()  # imports and first-call set-up (language model, parsers) are not the case's cost
     started = time.perf_counter()
@@ -144,7 +145,7 @@ def run_case(name: str, data: Path) -> dict:
 
 CASE_NAMES = ("normal page (fetch + extract)", "stacked gzip 3.5 kB -> 2 GiB", "normal feed 130 kB",
               "entity feed 130 kB", "entity feed 300 kB", "nested JSON Feed 100k", "feed of unsendable URLs",
-              "JSON-LD lists 4 x 480 kB")
+              "JSON-LD lists 4 x 480 kB", "layout: 500 chunks, 5,000 cards")
 
 
 def regex_growth() -> list[tuple[int, float]]:

@@ -64,6 +64,19 @@ def jsonld_lists_page(scripts: int = 4) -> bytes:
     return f"<html><head><title>Report</title>{head}</head><body><article>{body}</article></body></html>".encode()
 
 
+def layout_trap_page(containers: int = 500, cards: int = 5_000) -> bytes:
+    """A page of ``containers`` look-alike body chunks (one class, two paragraphs each, an ``<h1>`` and
+    filler between them) and a paragraph of ``cards`` nested hover cards: work for a chunk search
+    that compares every pair, or a card search that re-walks each card's subtree."""
+    filler = "<div>" + "<span>x</span>" * 50 + "</div>"
+    chunk = ('<div class="grid"><div class="body chunk"><p>Paragraph one of a chunk with some words in it.</p>'
+             '<p>Paragraph two of a chunk with some more words in it, long enough.</p></div>' + filler + "<h1>H</h1></div>")
+    card = '<span><img src="/i.jpg"><a href="/a">Name</a><a href="/b">Headline</a>'
+    paragraph = "<p>A name " + card * cards + "</span>" * cards + " said something.</p>"
+    body = chunk * containers + paragraph
+    return f"<html><head><title>Report</title></head><body><article>{body}</article></body></html>".encode()
+
+
 def regex_paragraph_page(n: int) -> bytes:
     """An HTML page whose paragraph is ``"a" + "!" * n + "a"``: quadratic for ``[\\W_]+$``-style patterns."""
     para = "a" + "!" * n + "a"

@@ -2,10 +2,12 @@
 
 Bytes are decoded once, by :mod:`newswire.extract.decode` (BOM, the declared charset, stray
 bytes repaired). HTML goes through one trafilatura pass with reader comments and trafilatura's
-own deduplication off, in balanced mode (see ``ExtractOptions``). Metadata comes from
-:mod:`newswire.extract.meta`; a line filter (:func:`newswire.extract.textclean.clean_extracted_lines`)
-drops the title repeated as first line, share/subscribe/related prompts and legal notices, after
-:mod:`newswire.extract.links` has dropped the lines that are a link's text (menus, related stories). Plain text and Markdown go through
+own deduplication off, in balanced mode (see ``ExtractOptions``); :mod:`newswire.extract.layout`
+drops hover cards from paragraphs before it runs and restores the chunks of a split body after.
+Metadata comes from :mod:`newswire.extract.meta`; a line filter
+(:func:`newswire.extract.textclean.clean_extracted_lines`) drops the title repeated as first line,
+share/subscribe/related prompts and legal notices, after :mod:`newswire.extract.links` has dropped
+the lines that are a link's text (menus, related stories). Plain text and Markdown go through
 :mod:`newswire.extract.textclean`. Both paths end in the same normalisation
 (:mod:`newswire.extract.normalize`: NFC, ftfy, one blank line between paragraphs) and the same
 quality gate (:mod:`newswire.extract.quality`).
@@ -47,6 +49,9 @@ class ExtractOptions:
     # fast=True saves CPU but loses 0.01-0.02 F1.
     favor_precision: bool = False
     fast: bool = False
+    # Restore the later chunks of an article body split into chunks, and drop hover cards from
+    # paragraphs (newswire.extract.layout); off only to measure what it changes.
+    repair_layout: bool = True
     # py3langid's cost grows with the sample; on 300 DEV articles 300, 600 and 1200 characters gave
     # the same language for every one (1200 cost 2.4 ms, 600 1.4 ms).
     language_sample_chars: int = 600
@@ -201,6 +206,7 @@ def _html_article(html: str, *, url: str | None, feed_date: datetime | None, opt
     import trafilatura
     from trafilatura.utils import load_html
 
+    from newswire.extract.layout import body_chunks, drop_inline_cards, restore_chunks
     from newswire.extract.links import drop_link_lines, link_texts
     from newswire.extract.meta import page_meta
 
@@ -209,6 +215,9 @@ def _html_article(html: str, *, url: str | None, feed_date: datetime | None, opt
         return Article(reason="unparsable")
     meta = page_meta(tree, url, search_date=feed_date is None)
     links = link_texts(tree)  # before trafilatura, which prunes the tree it is given
+    chunks = body_chunks(tree) if options.repair_layout else []
+    if options.repair_layout:
+        drop_inline_cards(tree)
     doc = trafilatura.bare_extraction(
         tree,
         url=url,
@@ -220,8 +229,9 @@ def _html_article(html: str, *, url: str | None, feed_date: datetime | None, opt
     )
     text = (doc.text or "") if doc is not None else ""
     title = fix_unicode(meta.title) or _page_title(tree)
-    lines = drop_link_lines([line for line in split_lines(fix_unicode(text)) if line], links,
-                            (url, meta.canonical_href))
+    lines = [line for line in split_lines(fix_unicode(text)) if line]
+    lines = restore_chunks(lines, [[fix_unicode(p) for p in chunk] for chunk in chunks])
+    lines = drop_link_lines(lines, links, (url, meta.canonical_href))
     authors = [fix_unicode(a) for a in meta.authors] or _byline(lines)
     article = Article(
         title=title,
