@@ -11,6 +11,7 @@ import itertools
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -141,6 +142,16 @@ def test_rule_joins_a_rewording_and_splits_a_different_figure(rule, embedder):
     assert not MatchRule(rule.threshold, rule.weights, check_numbers=True).decide(
         "Unemployment fell last year.", "Shares of the company rose sharply.",
         *embedder.vectors(["Unemployment fell last year.", "Shares of the company rose sharply."])).same
+
+
+def test_a_decision_near_the_threshold_is_taken_on_the_vectors(rule, embedder):
+    a, b, other = embedder.vectors([CLAIM_A, CLAIM_B, CLAIM_OTHER_FIGURE])
+    exact = rule.decide(CLAIM_A, CLAIM_B, a, b)
+    assert rule.decide_cosine(CLAIM_A, CLAIM_B, exact.cosine) == exact  # the same decision from the cosine
+    near = replace(exact, score=rule.threshold + 5e-4)
+    assert rule.is_close(near, 1e-3) and not rule.is_close(replace(near, score=rule.threshold + 0.01), 1e-3)
+    figure = rule.decide(CLAIM_A, CLAIM_OTHER_FIGURE, a, other)
+    assert not rule.is_close(replace(figure, score=rule.threshold), 1e-3)  # different figures: never "same"
 
 
 def test_embeddings_do_not_depend_on_the_batch(embedder):

@@ -157,6 +157,7 @@ class Decision:
     same: bool
     score: float  # P(same claim) from the cosine and the lexical features, before the number check
     cosine: float = 0.0
+    numbers_agree: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,10 +200,18 @@ class MatchRule:
         return max(-1.0, (logit - b - best_rest) / w_cos) if w_cos > 0 else -1.0
 
     def decide(self, text_a: str, text_b: str, vector_a: Sequence[float], vector_b: Sequence[float]) -> Decision:
-        cos = cosine(vector_a, vector_b)
+        return self.decide_cosine(text_a, text_b, cosine(vector_a, vector_b))
+
+    def decide_cosine(self, text_a: str, text_b: str, cos: float) -> Decision:
+        """``decide`` given the two vectors' cosine."""
         score = self.score(cos, *lexical_features(text_a, text_b))
         numbers_agree = not self.check_numbers or quantity_key(text_a) == quantity_key(text_b)
-        return Decision(same=bool(score >= self.threshold and numbers_agree), score=score, cosine=cos)
+        return Decision(same=bool(score >= self.threshold and numbers_agree), score=score, cosine=cos,
+                        numbers_agree=numbers_agree)
+
+    def is_close(self, decision: Decision, margin: float) -> bool:
+        """True if a score off by ``margin`` could turn the decision (numbers that differ never can)."""
+        return decision.numbers_agree and abs(decision.score - self.threshold) <= margin
 
 
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:

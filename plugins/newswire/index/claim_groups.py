@@ -2,7 +2,8 @@
 
 ``update_groups`` starts from some claims (by article, by id, or indexed since a time),
 follows "same claim" edges transitively (kNN over ``embedding`` among claims with the
-same ``quantity_key``, then ``MatchRule.decide`` on each candidate), adds the current
+same ``quantity_key``, then ``MatchRule.decide_cosine`` on each candidate's cosine as Elasticsearch
+scored it, or ``MatchRule.decide`` on the vectors when that is close to the threshold), adds the current
 members of every group it touches, recomputes those groups with
 ``newswire.claims.groups.group_claims`` and writes the group fields as partial
 updates, only where they change: a second run writes nothing, and since the groups
@@ -35,6 +36,10 @@ log = logging.getLogger(__name__)
 NEIGHBOURS = 20  # kNN hits per claim: more same-claim neighbours than this still connect through each other
 CANDIDATES = 100  # kNN num_candidates
 MSEARCH_CHUNK = 50
+#: A kNN hit whose score is this close to the threshold is decided on the vectors themselves, in float64 as
+#: ``newswire claims same`` does (Elasticsearch's float32 cosine is within 2e-6 of it, so the decision
+#: never differs from the exact one).
+EXACT_MARGIN = 1e-3
 MAX_NODES = 5_000  # a component this large is a pathology (boilerplate): stop growing it and say so
 CLAIM_FIELDS = ["id", "article_id", "canonical_id", "text", "embedding", "quantity_key", "published", "indexed_at",
                 "is_canonical", "cluster_id", "group_id", "group_first", "group_first_claim", "group_size",
@@ -113,10 +118,12 @@ def _articles(es: Elasticsearch, prefix: str, query: dict) -> dict[str, dict]:
         after = hits[-1]["sort"]
 
 
-def _neighbours(es: Elasticsearch, prefix: str, docs: list[dict], rule: MatchRule) -> dict[str, list[dict]]:
-    """kNN candidates of each claim: other articles' claims with the same quantities, cosine near the rule's floor."""
+def _neighbours(es: Elasticsearch, prefix: str, docs: list[dict], rule: MatchRule) -> dict[str, list[tuple[dict, float]]]:
+    """kNN candidates of each claim, with their cosine: other articles' claims with the same quantities, cosine
+    near the rule's floor. The hits come without their vectors (most are rejected: sending 384 floats each cost
+    Elasticsearch and this process a third of the step); the cosine is the one Elasticsearch scored them by."""
     claims = names.alias(prefix, "claims")
-    out: dict[str, list[dict]] = {}
+    out: dict[str, list[tuple[dict, float]]] = {}
     asks = [d for d in docs if d.get("embedding")]
     for start in range(0, len(asks), MSEARCH_CHUNK):
         chunk = asks[start:start + MSEARCH_CHUNK]
@@ -131,13 +138,25 @@ def _neighbours(es: Elasticsearch, prefix: str, docs: list[dict], rule: MatchRul
                     "similarity": max(-1.0, rule.min_cosine - 0.01),  # raw cosine; exact decision below
                     "filter": {"bool": {"filter": keys, "must_not": [{"term": {"article_id": doc["article_id"]}}]}},
                 },
-                "size": NEIGHBOURS, "_source": _source_with_vectors(),
+                "size": NEIGHBOURS, "_source": {"includes": [f for f in CLAIM_FIELDS if f != "embedding"]},
             })
         for doc, result in zip(chunk, es.msearch(searches=searches)["responses"]):
             if "error" in result:
                 raise RuntimeError(f"kNN search for claim {doc['id']} failed: {result['error']}")
-            out[doc["id"]] = [hit["_source"] for hit in result["hits"]["hits"]]
+            # Elasticsearch scores cosine as (1 + cos) / 2, from the stored float vectors
+            out[doc["id"]] = [(hit["_source"], round(2.0 * float(hit["_score"]) - 1.0, 6))
+                              for hit in result["hits"]["hits"]]
     return out
+
+
+def _with_vectors(es: Elasticsearch, prefix: str, ids: set[str]) -> dict[str, dict]:
+    """The stored claims with these ids, vectors included."""
+    found: dict[str, dict] = {}
+    listed = sorted(ids)
+    for start in range(0, len(listed), 500):
+        for doc in _scan_claims(es, names.alias(prefix, "claims"), {"ids": {"values": listed[start:start + 500]}}):
+            found[doc["id"]] = doc
+    return found
 
 
 def _members(es: Elasticsearch, prefix: str, group_ids: set[str]) -> list[dict]:
@@ -168,16 +187,29 @@ def update_groups(
     seen_groups: set[str] = set()
     while frontier and len(nodes) < MAX_NODES:
         found = _neighbours(es, prefix, [nodes[i] for i in frontier], rule)
-        fresh: dict[str, dict] = {}
+        same: list[tuple[str, str]] = []
+        close: list[tuple[str, str]] = []  # decided again on the exact cosine
         for node_id, hits in found.items():
             node = nodes[node_id]
-            for hit in hits:
-                if not hit.get("embedding"):
-                    continue
-                if rule.decide(node["text"], hit["text"], node["embedding"], hit["embedding"]).same:
-                    pairs.add((min(node_id, hit["id"]), max(node_id, hit["id"])))
-                    if hit["id"] not in nodes:
-                        fresh[hit["id"]] = hit
+            for hit, cos in hits:
+                decision = rule.decide_cosine(node["text"], hit["text"], cos)
+                if rule.is_close(decision, EXACT_MARGIN):
+                    close.append((node_id, hit["id"]))
+                elif decision.same:
+                    same.append((node_id, hit["id"]))
+        stored = _with_vectors(es, prefix, {hit_id for _, hit_id in same + close if hit_id not in nodes})
+        for node_id, hit_id in close:
+            node, hit = nodes[node_id], nodes.get(hit_id) or stored.get(hit_id)
+            if hit and hit.get("embedding") and rule.decide(node["text"], hit["text"], node["embedding"],
+                                                           hit["embedding"]).same:
+                same.append((node_id, hit_id))
+        fresh: dict[str, dict] = {}
+        for node_id, hit_id in same:
+            if hit_id not in nodes and hit_id not in stored:
+                continue  # deleted since the search
+            pairs.add((min(node_id, hit_id), max(node_id, hit_id)))
+            if hit_id not in nodes:
+                fresh[hit_id] = stored[hit_id]
         groups = {d.get("group_id") for i in frontier for d in [nodes[i]]} | {d.get("group_id") for d in fresh.values()}
         groups = {g for g in groups if g} - seen_groups
         seen_groups |= groups
