@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -121,6 +122,11 @@ def _canonical(value: float) -> str:
     return f"{value:.6g}"
 
 
+#: Grouping decides many pairs per claim, each on both texts' figures and words: computed once per text.
+TEXT_CACHE = 8192
+
+
+@lru_cache(maxsize=TEXT_CACHE)
 def quantity_key(text: str) -> str:
     """``quantities`` as one keyword (sorted, ``|``-joined; "" for none): equal keys, equal figures."""
     return "|".join(sorted(quantities(text), key=lambda v: (len(v), v)))
@@ -136,15 +142,21 @@ STOPWORDS = frozenset(
 _WORD = re.compile(r"[A-Za-z]+|\d+")
 
 
+@lru_cache(maxsize=TEXT_CACHE)
 def content_words(text: str) -> frozenset[str]:
     return frozenset(w for w in (m.lower() for m in _WORD.findall(text[:5000])) if w not in STOPWORDS)
+
+
+@lru_cache(maxsize=TEXT_CACHE)
+def _word_count(text: str) -> int:
+    return len(_WORD.findall(text[:5000]))
 
 
 def lexical_features(text_a: str, text_b: str) -> tuple[float, float]:
     """(length ratio, coverage): shorter / longer word count, and the smaller share of each
     sentence's content words found in the other. A restatement keeps both near 1; a
     sentence that adds a clause to another (same story, more content) does not."""
-    len_a, len_b = len(_WORD.findall(text_a[:5000])), len(_WORD.findall(text_b[:5000]))
+    len_a, len_b = _word_count(text_a), _word_count(text_b)
     ratio = min(len_a, len_b) / max(len_a, len_b) if max(len_a, len_b) else 0.0
     words_a, words_b = content_words(text_a), content_words(text_b)
     shared = len(words_a & words_b)
