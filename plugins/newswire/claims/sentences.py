@@ -104,6 +104,32 @@ def _paragraphs(text: str) -> list[tuple[int, str]]:
     return out
 
 
+def _pysbd_spans(segmenter: pysbd.Segmenter, line: str) -> list[tuple[int, int]]:
+    """pysbd's sentences of ``line`` as (start, end) offsets, each end past the whitespace that follows.
+
+    The same spans as ``segmenter.segment(line)`` with ``char_span=True``, found with ``str.find``:
+    pysbd finds them by compiling a regular expression of each sentence and searching the whole
+    line with it, which cost more than its segmentation and filled the ``re`` cache with patterns
+    used once.
+    """
+    spans: list[tuple[int, int]] = []
+    prior_end = 0
+    for sentence in segmenter.processor(line).process():
+        if not sentence:
+            continue
+        start = line.find(sentence)
+        while start != -1:
+            end = start + len(sentence)
+            while end < len(line) and line[end].isspace():
+                end += 1
+            if end > prior_end:  # the first occurrence that reaches past the sentence before
+                spans.append((start, end))
+                prior_end = end
+                break
+            start = line.find(sentence, end)
+    return spans
+
+
 def split_sentences(text: str, segmenter: pysbd.Segmenter | None = None) -> list[Sentence]:
     """The sentences of a cleaned article text, in order, with offsets.
 
@@ -116,7 +142,7 @@ def split_sentences(text: str, segmenter: pysbd.Segmenter | None = None) -> list
     for paragraph, (offset, line) in enumerate(_paragraphs(text)):
         spans: list[list[int]] = []
         if _INNER_BREAK.search(line.rstrip()):
-            pieces = [(span.start, span.end) for span in segmenter.segment(line)]
+            pieces = _pysbd_spans(segmenter, line)
         else:  # no sentence end before the last character: one sentence, no need for pysbd
             pieces = [(0, len(line))]
         for start, end in pieces:
