@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pysbd
+
 from newswire.claims.attribution import attribute, attribute_sentence, clean_speaker, find_numbers
 from newswire.claims.prefilter import passes_rules
-from newswire.claims.sentences import split_sentences
+from newswire.claims.sentences import _pysbd_spans, split_sentences
 
 
 def texts(text: str) -> list[str]:
@@ -134,3 +136,10 @@ def test_prefilter_rules_drop_only_non_sentences():
     assert not passes_rules("[Become a Member of Global Research](#)")
     assert not passes_rules("RUSSIA SAYS 1,000 KILLED IN PALMYRA")
     assert passes_rules("Russia says 1,000 militants were killed.")
+
+
+def test_sentence_offsets_are_the_ones_pysbd_gives():
+    segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
+    for line in ("Prices rose 5% in May. Analysts said so.  The Fed met on Tuesday! Will it act? ",
+                 "It rose. " * 300, "Dr. Roe said it. Mr. Doe, of the U.S. Senate, disagreed. It rose. It rose."):
+        assert _pysbd_spans(segmenter, line) == [(span.start, span.end) for span in segmenter.segment(line)]

@@ -117,7 +117,9 @@ def _pysbd_spans(segmenter: pysbd.Segmenter, line: str) -> list[tuple[int, int]]
     for sentence in segmenter.processor(line).process():
         if not sentence:
             continue
-        start = line.find(sentence)
+        # An occurrence that ends before ``prior_end`` - len(sentence) cannot reach past it (the span
+        # before took the whitespace after it), so the search starts there: linear in the line.
+        start = line.find(sentence, max(0, prior_end - len(sentence)))
         while start != -1:
             end = start + len(sentence)
             while end < len(line) and line[end].isspace():
