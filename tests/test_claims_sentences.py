@@ -143,3 +143,11 @@ def test_sentence_offsets_are_the_ones_pysbd_gives():
     for line in ("Prices rose 5% in May. Analysts said so.  The Fed met on Tuesday! Will it act? ",
                  "It rose. " * 300, "Dr. Roe said it. Mr. Doe, of the U.S. Senate, disagreed. It rose. It rose."):
         assert _pysbd_spans(segmenter, line) == [(span.start, span.end) for span in segmenter.segment(line)]
+
+
+def test_long_paragraphs_and_runs_of_stops_are_split_in_linear_time():
+    text = "a" + "!" * 50_000 + "a. Then it rose.\n" + "Prices rose again on Monday. " * 600  # 17 kB of prose
+    sentences = split_sentences(text)
+    assert sentences[-1].text == "Prices rose again on Monday."
+    assert sum(s.text == "Prices rose again on Monday." for s in sentences) == 600  # windows cut after a stop
+    assert all(text[s.start:s.end] == s.text for s in sentences)

@@ -45,6 +45,12 @@ _LAST_WORD = re.compile(r"([A-Za-z]+)\.[\"”’)]*\s*$")
 # the re module's cache, which keeps 512 patterns: news text needs a few thousand, so every
 # article compiled them again (15-35% of the splitter's CPU, measured on the news benchmark).
 REGEX_CACHE_SIZE = 8192
+# pysbd's time grows faster than its input: a paragraph goes to it in windows of at most this many
+# characters (a news paragraph is rarely longer), and a window with more sentence ends than this
+# (prose has one in 60-100 characters; figures and initials add some) is not prose and is not segmented.
+MAX_WINDOW_CHARS = 4000
+MAX_STOPS = 400
+WORD_TAIL_CHARS = 80
 
 
 def _keep_compiled_patterns() -> None:
@@ -52,7 +58,8 @@ def _keep_compiled_patterns() -> None:
         re._MAXCACHE = REGEX_CACHE_SIZE
 
 
-_INNER_BREAK = re.compile(r"[.!?…]+[\"”’')\]]*\s+\S")
+# One stop, not a run: ``[.!?…]+`` backtracked over a long run of "!" at every start (quadratic).
+_INNER_BREAK = re.compile(r"[.!?…][\"”’')\]]*\s+\S")
 _ONLY_PUNCT = re.compile(r"^[\s\"“”‘’'.,;:!?)(\-–—…]*$")
 
 
@@ -69,7 +76,7 @@ class Sentence:
 
 def _is_false_break(left: str, right: str) -> bool:
     """True if pysbd broke after an abbreviation that does not end a sentence here."""
-    stripped = left.rstrip()
+    stripped = left.rstrip()[-WORD_TAIL_CHARS:]  # an abbreviation is short: the patterns see the piece's end only
     if not stripped.endswith("."):
         return False
     if right[:1].islower() or right[:1] in "-–,;":  # "the US." + "-backed army", "Sept." + "of"
@@ -132,6 +139,31 @@ def _pysbd_spans(segmenter: pysbd.Segmenter, line: str) -> list[tuple[int, int]]
     return spans
 
 
+def _segment(segmenter: pysbd.Segmenter, window: str) -> list[tuple[int, int]]:
+    """The sentence spans of one window of a paragraph: pysbd's, or the window whole if it has no
+    sentence end before its last character, or more sentence ends than prose has (a run of "!!!",
+    on which pysbd's rules take quadratic time)."""
+    if sum(window.count(c) for c in ".!?…") > MAX_STOPS or not _INNER_BREAK.search(window.rstrip()):
+        return [(0, len(window))]
+    return _pysbd_spans(segmenter, window)
+
+
+def _windows(line: str) -> list[tuple[int, str]]:
+    """``line`` cut into pieces of at most ``MAX_WINDOW_CHARS``, each after a sentence end where one is
+    near (else after a space): pysbd's time grows faster than the length of what it is given."""
+    windows: list[tuple[int, str]] = []
+    start = 0
+    while len(line) - start > MAX_WINDOW_CHARS:
+        limit = start + MAX_WINDOW_CHARS
+        floor = start + MAX_WINDOW_CHARS // 2
+        cut = max(line.rfind(mark, floor, limit) for mark in (". ", "! ", "? "))
+        cut = cut + 2 if cut != -1 else line.rfind(" ", floor, limit) + 1 or limit
+        windows.append((start, line[start:cut]))
+        start = cut
+    windows.append((start, line[start:]))
+    return windows
+
+
 def split_sentences(text: str, segmenter: pysbd.Segmenter | None = None) -> list[Sentence]:
     """The sentences of a cleaned article text, in order, with offsets.
 
@@ -143,10 +175,7 @@ def split_sentences(text: str, segmenter: pysbd.Segmenter | None = None) -> list
     sentences: list[Sentence] = []
     for paragraph, (offset, line) in enumerate(_paragraphs(text)):
         spans: list[list[int]] = []
-        if _INNER_BREAK.search(line.rstrip()):
-            pieces = _pysbd_spans(segmenter, line)
-        else:  # no sentence end before the last character: one sentence, no need for pysbd
-            pieces = [(0, len(line))]
+        pieces = [(at + start, at + end) for at, window in _windows(line) for start, end in _segment(segmenter, window)]
         for start, end in pieces:
             piece = line[start:end]
             if spans and (_ONLY_PUNCT.match(piece) or _is_false_break(line[spans[-1][0] : spans[-1][1]], piece)):
