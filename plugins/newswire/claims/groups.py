@@ -75,7 +75,7 @@ def quantities(text: str) -> frozenset[str]:
     billion" = 1,200,000,000), and number words ("a thousand" = 1,000, "twenty-five"
     = 25). Units and signs are not compared: "5 percent" and "5%" are both 5.
     """
-    tokens = _TOKEN.findall(text[:5000])
+    tokens = _TOKEN.findall(text[:MAX_TEXT_CHARS])
     values: list[float] = []
     i = 0
     while i < len(tokens) and len(values) < MAX_QUANTITIES:
@@ -122,13 +122,20 @@ def _canonical(value: float) -> str:
     return f"{value:.6g}"
 
 
-#: Grouping decides many pairs per claim, each on both texts' figures and words: computed once per text.
-TEXT_CACHE = 8192
+#: Grouping decides many pairs per claim, each on both texts' figures and words: computed once per
+#: text. The caches are keyed on the first ``MAX_TEXT_CHARS`` characters (all the features read), so
+#: they hold at most ``TEXT_CACHE`` x ``MAX_TEXT_CHARS`` characters whatever the claims.
+TEXT_CACHE = 4096
+MAX_TEXT_CHARS = 5000
+
+
+def quantity_key(text: str) -> str:
+    """``quantities`` as one keyword (sorted, ``|``-joined; "" for none): equal keys, equal figures."""
+    return _quantity_key(text[:MAX_TEXT_CHARS])
 
 
 @lru_cache(maxsize=TEXT_CACHE)
-def quantity_key(text: str) -> str:
-    """``quantities`` as one keyword (sorted, ``|``-joined; "" for none): equal keys, equal figures."""
+def _quantity_key(text: str) -> str:
     return "|".join(sorted(quantities(text), key=lambda v: (len(v), v)))
 
 
@@ -143,22 +150,18 @@ _WORD = re.compile(r"[A-Za-z]+|\d+")
 
 
 @lru_cache(maxsize=TEXT_CACHE)
-def content_words(text: str) -> frozenset[str]:
-    return frozenset(w for w in (m.lower() for m in _WORD.findall(text[:5000])) if w not in STOPWORDS)
-
-
-@lru_cache(maxsize=TEXT_CACHE)
-def _word_count(text: str) -> int:
-    return len(_WORD.findall(text[:5000]))
+def _words(text: str) -> tuple[int, frozenset[str]]:
+    """The number of words of ``text`` and its content words (stopwords left out), from one pass."""
+    words = _WORD.findall(text)
+    return len(words), frozenset(w for w in (m.lower() for m in words) if w not in STOPWORDS)
 
 
 def lexical_features(text_a: str, text_b: str) -> tuple[float, float]:
     """(length ratio, coverage): shorter / longer word count, and the smaller share of each
     sentence's content words found in the other. A restatement keeps both near 1; a
     sentence that adds a clause to another (same story, more content) does not."""
-    len_a, len_b = _word_count(text_a), _word_count(text_b)
+    (len_a, words_a), (len_b, words_b) = _words(text_a[:MAX_TEXT_CHARS]), _words(text_b[:MAX_TEXT_CHARS])
     ratio = min(len_a, len_b) / max(len_a, len_b) if max(len_a, len_b) else 0.0
-    words_a, words_b = content_words(text_a), content_words(text_b)
     shared = len(words_a & words_b)
     coverage = min(shared / len(words_a), shared / len(words_b)) if words_a and words_b else 0.0
     return ratio, coverage

@@ -215,8 +215,9 @@ def _html_article(html: str, *, url: str | None, feed_date: datetime | None, opt
         return Article(reason="unparsable")
     meta = page_meta(tree, url, search_date=feed_date is None)
     links = link_texts(tree)  # before trafilatura, which prunes the tree it is given
-    chunks = body_chunks(tree) if options.repair_layout else []
+    chunks: list[list[str]] = []
     if options.repair_layout:
+        chunks = body_chunks(tree)
         drop_inline_cards(tree)
     doc = trafilatura.bare_extraction(
         tree,

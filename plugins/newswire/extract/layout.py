@@ -70,10 +70,18 @@ def restore_chunks(lines: list[str], chunks: list[list[str]]) -> list[str]:
     if not chunks:
         return lines
     keys = [_key(line) for line in lines]
+    first_line: dict[int, dict[str, int]] = {}  # key length -> line key prefix -> first line with it
 
     def position(paragraph: str) -> int:
+        """The first line that starts with the paragraph's key, -1 if none (dict lookups: linear overall)."""
         key = _key(paragraph)
-        return next((i for i, line_key in enumerate(keys) if key and line_key.startswith(key)), -1)
+        if not key:
+            return -1
+        if len(key) not in first_line:
+            first_line[len(key)] = {}
+            for i, line_key in enumerate(keys):
+                first_line[len(key)].setdefault(line_key[: len(key)], i)
+        return first_line[len(key)].get(key, -1)
 
     anchor = max((position(p) for p in chunks[0]), default=-1)
     missing = [chunk for chunk in chunks[1:] if all(position(p) == -1 for p in chunk)]

@@ -79,11 +79,7 @@ def _scan_claims(es: Elasticsearch, alias: str, query: dict) -> Iterable[dict]:
 
 def _seeds(es: Elasticsearch, prefix: str, claim_ids, article_ids, since) -> dict[str, dict]:
     claims = names.alias(prefix, "claims")
-    seeds: dict[str, dict] = {}
-    ids = sorted(set(claim_ids or ()))
-    for start in range(0, len(ids), 500):
-        for doc in _scan_claims(es, claims, {"ids": {"values": ids[start:start + 500]}}):
-            seeds[doc["id"]] = doc
+    seeds = _with_vectors(es, prefix, set(claim_ids or ()))
     articles = set(article_ids or ())
     if since is not None:
         stamp = since.isoformat() if isinstance(since, datetime) else since
